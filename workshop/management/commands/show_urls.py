@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+from django.urls import reverse
+
+from workshop.models import Workshop
+
+
+class Command(BaseCommand):
+    help = "Print the addresses to open for each workshop: attendee join, admin, and so on."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, base: str, **options):
+        base = base.rstrip("/")
+        self.stdout.write(f"  Attendees join at  {base}{reverse('workshop:join')}")
+        for workshop in Workshop.objects.all():
+            code = workshop.join_code
+            self.stdout.write(f"\n  {workshop.title[:70]}  [code {code}]")
+            home = reverse("workshop:phone-home", kwargs={"code": code})
+            self.stdout.write(f"    Phone page       {base}{home}")
+        self.stdout.write(f"\n  Organisers' admin  {base}{reverse('admin:index')}")
