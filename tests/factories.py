@@ -52,3 +52,19 @@ def make_theme(*, workshop: Workshop, **fields) -> Theme:
 def make_finding(*, theme: Theme, report: Report, **fields) -> Finding:
     defaults = {"text": "Networks formed quickly."}
     return Finding.objects.create(theme=theme, report=report, **{**defaults, **fields})
+
+
+def make_attendee(*, workshop: Workshop):
+    from workshop.models import Attendee
+
+    return Attendee.objects.create(workshop=workshop)
+
+
+def make_voting_workshop(*, themes: int = 3, **fields) -> Workshop:
+    """A workshop with `themes` themes and a three-item agenda, ready to vote."""
+    workshop = make_workshop(**fields)
+    for i in range(themes):
+        make_theme(workshop=workshop, title=f"Theme {i + 1}", position=i)
+    for i, kind in enumerate(["welcome", "vote", "panel"]):
+        make_agenda_item(workshop=workshop, title=f"Item {i + 1}", kind=kind, position=i)
+    return workshop

@@ -108,3 +108,66 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def _screen_secret() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
+class Attendee(models.Model):
+    """An anonymous phone in a workshop, known only by a signed cookie. No name, no account."""
+
+    workshop = models.ForeignKey(
+        Workshop,
+        on_delete=models.CASCADE,
+        related_name="attendees",
+        help_text="The workshop this phone joined.",
+    )
+    joined_at = models.DateTimeField(auto_now_add=True, help_text="When the phone first joined.")
+
+    def __str__(self) -> str:
+        return f"Attendee {self.pk}"
+
+
+class LiveState(models.Model):
+    """Where the session is now: one row per workshop, written only by workshop.services."""
+
+    class Screen(models.TextChoices):
+        AUTO = "auto", "Follow the session"
+        JOIN = "join", "Join code and QR, full screen"
+        STAGE = "stage", "Current agenda item"
+
+    workshop = models.OneToOneField(
+        Workshop, on_delete=models.CASCADE, primary_key=True, related_name="live"
+    )
+    current_item = models.ForeignKey(
+        AgendaItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The agenda item running now; empty before the start.",
+    )
+    item_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current item started (for its countdown)."
+    )
+    screen = models.CharField(
+        max_length=20,
+        choices=Screen.choices,
+        default=Screen.AUTO,
+        help_text="What the projector shows.",
+    )
+    screen_secret = models.CharField(
+        max_length=40,
+        default=_screen_secret,
+        help_text="Part of the projector's address; the projector needs no login.",
+    )
+    version = models.PositiveIntegerField(
+        default=0, help_text="Bumped by every change, so clients can drop stale pushes."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Live state of {self.workshop_id}"

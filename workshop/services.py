@@ -6,12 +6,14 @@ from types import ModuleType
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from evidence.models import Finding, Report, Theme
 from panel.models import Person
 from workshop.codes import join_code_random
-from workshop.models import AgendaItem, Workshop
+from workshop.models import AgendaItem, Attendee, LiveState, Workshop
 
 FACILITATORS_GROUP = "Facilitators"
 RUN_PERMISSION = "workshop.run_workshop"
@@ -147,3 +149,102 @@ def facilitator_ensure(*, username: str, password: str | None = None) -> Facilit
     user.save()
     user.groups.add(facilitators_group_ensure())
     return FacilitatorLogin(username=username, password=password, created=created)
+
+
+# --- Live session ------------------------------------------------------------------------------
+# Every change to what the room sees goes through these functions. Each bumps LiveState.version
+# and broadcasts after commit, so the console that caused a change updates the same way as
+# every other screen.
+
+
+def attendee_join(*, workshop: Workshop) -> Attendee:
+    """A new anonymous attendee for a phone that joined (the view sets the signed cookie)."""
+    return Attendee.objects.create(workshop=workshop)
+
+
+def live_state_ensure(*, workshop: Workshop) -> LiveState:
+    """The workshop's live state row (with its projector secret), created on first use."""
+    state, _ = LiveState.objects.get_or_create(workshop=workshop)
+    return state
+
+
+def live_state_lock(*, workshop_id: int) -> LiveState:
+    """The workshop's live state row, created on first use and locked for this transaction."""
+    LiveState.objects.get_or_create(workshop_id=workshop_id)
+    return (
+        LiveState.objects.select_for_update()
+        .select_related("current_item")
+        .get(workshop_id=workshop_id)
+    )
+
+
+def live_state_touch(*, state: LiveState) -> None:
+    """Save a changed live state with a new version and broadcast it after commit."""
+    from workshop.live import broadcast
+
+    state.version += 1
+    state.save()
+    workshop_id = state.workshop_id
+    transaction.on_commit(lambda: broadcast.workshop_state_changed(workshop_id=workshop_id))
+
+
+@transaction.atomic
+def stage_goto(*, workshop: Workshop, item_id: int | None) -> LiveState:
+    """Make an agenda item current (None: back to 'not started'). Restarts its countdown.
+
+    Refuses an item of another workshop.
+    """
+    state = live_state_lock(workshop_id=workshop.pk)
+    item = None
+    if item_id is not None:
+        item = AgendaItem.objects.filter(workshop=workshop, pk=item_id).first()
+        if item is None:
+            raise ValidationError("That agenda item is not part of this workshop.")
+    state.current_item = item
+    state.item_started_at = timezone.now() if item else None
+    live_state_touch(state=state)
+    return state
+
+
+def _neighbour(*, workshop: Workshop, step: int) -> int | None:
+    items = list(workshop.agenda_items.values_list("pk", flat=True))
+    if not items:
+        raise ValidationError("This workshop has no agenda items yet.")
+    state = LiveState.objects.filter(workshop=workshop).first()
+    current = state.current_item_id if state else None
+    if current not in items:
+        return items[0] if step > 0 else None
+    index = items.index(current) + step
+    if index >= len(items):
+        raise ValidationError("This is the last agenda item.")
+    if index < 0:
+        raise ValidationError("This is the first agenda item.")
+    return items[index]
+
+
+@transaction.atomic
+def stage_next(*, workshop: Workshop) -> LiveState:
+    """Move to the next agenda item (from 'not started', to the first). Refuses past the end."""
+    live_state_lock(workshop_id=workshop.pk)
+    return stage_goto(workshop=workshop, item_id=_neighbour(workshop=workshop, step=1))
+
+
+@transaction.atomic
+def stage_previous(*, workshop: Workshop) -> LiveState:
+    """Move back one agenda item. Refuses before the first."""
+    live_state_lock(workshop_id=workshop.pk)
+    target = _neighbour(workshop=workshop, step=-1)
+    if target is None:
+        raise ValidationError("This is the first agenda item.")
+    return stage_goto(workshop=workshop, item_id=target)
+
+
+@transaction.atomic
+def screen_show(*, workshop: Workshop, screen: str) -> LiveState:
+    """Choose what the projector shows. Refuses an unknown choice."""
+    if screen not in LiveState.Screen.values:
+        raise ValidationError("Choose what the screen shows from the list.")
+    state = live_state_lock(workshop_id=workshop.pk)
+    state.screen = screen
+    live_state_touch(state=state)
+    return state

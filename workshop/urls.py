@@ -5,6 +5,7 @@ from django.views.static import serve
 
 from evidence import views as evidence_views
 from panel import views as panel_views
+from voting import views as voting_views
 from workshop import views
 
 # Codes are matched loosely here (any case) and checked by the view, which redirects to the
@@ -16,8 +17,15 @@ workshop_patterns = (
         path("", views.join, name="join"),
         path(CODE, views.phone_home, name="phone-home"),
         path(CODE + "agenda/", views.phone_agenda, name="phone-agenda"),
+        path("s/<str:code>/console/", views.console, name="console"),
+        path("s/<str:code>/console/action/", views.console_action_view, name="console-action"),
+        path("s/<str:code>/screen/<str:secret>/", views.screen, name="screen"),
     ],
     "workshop",
+)
+voting_patterns = (
+    [path(CODE + "vote/", voting_views.phone_vote, name="phone-vote")],
+    "voting",
 )
 evidence_patterns = (
     [
@@ -45,6 +53,7 @@ urlpatterns = [
     path("", include(workshop_patterns)),
     path("", include(evidence_patterns)),
     path("", include(panel_patterns)),
+    path("", include(voting_patterns)),
     # Photos uploaded in admin. A self-hosted install has no separate media server; the files
     # are few and small.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

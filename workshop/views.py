@@ -1,9 +1,23 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
+from voting.models import Poll
+from voting.selectors import ballot_choice
 from workshop.forms import JoinForm
 from workshop.http import with_workshop
-from workshop.selectors import agenda_schedule
+from workshop.live.actions import console_action
+from workshop.live.presence import phones_here
+from workshop.live.render import phone_html, qr_svg, screen_mode
+from workshop.live.snapshot import live_snapshot
+from workshop.models import LiveState
+from workshop.selectors import agenda_schedule, workshop_by_code
+from workshop.services import live_state_ensure
 
 
 @require_GET
@@ -21,7 +35,16 @@ def join(request):
 @require_GET
 @with_workshop
 def phone_home(request, *, workshop):
-    return render(request, "workshop/phone/home.html", {"workshop": workshop, "tab": "home"})
+    snap = live_snapshot(workshop=workshop)
+    choice = None
+    if snap.poll:
+        choice = ballot_choice(poll_id=snap.poll.pk, attendee_id=request.attendee_id)
+    live_html = phone_html(snap, choice=choice, csrf_token=get_token(request))
+    return render(
+        request,
+        "workshop/phone/home.html",
+        {"workshop": workshop, "tab": "home", "live_html": live_html},
+    )
 
 
 @require_GET
@@ -31,4 +54,85 @@ def phone_agenda(request, *, workshop):
         request,
         "workshop/phone/agenda.html",
         {"workshop": workshop, "schedule": agenda_schedule(workshop=workshop), "tab": "agenda"},
+    )
+
+
+def _join_url(request, workshop) -> str:
+    """The short link phones use; WORKSHOP_PUBLIC_URL wins over the address of this request."""
+    from django.conf import settings
+
+    path = reverse("workshop:phone-home", kwargs={"code": workshop.join_code})
+    base = settings.WORKSHOP_PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+    return base + path
+
+
+def _ws_url(path: str) -> str:
+    return path  # htmx's ws extension makes it absolute (ws:// or wss://) from the page
+
+
+def facilitator_only(view):
+    return login_required(permission_required("workshop.run_workshop", raise_exception=True)(view))
+
+
+@require_GET
+@facilitator_only
+def console(request, code: str):
+    workshop = workshop_by_code(code)
+    if workshop is None:
+        raise Http404("No workshop has that code.")
+    if code != workshop.join_code:
+        return redirect("workshop:console", code=workshop.join_code)
+    live_state_ensure(workshop=workshop)
+    snap = live_snapshot(workshop=workshop)
+    return render(
+        request,
+        "workshop/console/console.html",
+        {
+            "snap": snap,
+            "phones": phones_here(workshop.pk),
+            "screen_choices": LiveState.Screen.choices,
+            "tie_rules": Poll.TieRule.choices,
+            "join_url": _join_url(request, workshop),
+            "screen_url": reverse(
+                "workshop:screen",
+                kwargs={"code": workshop.join_code, "secret": snap.state.screen_secret},
+            ),
+            "ws_url": _ws_url(f"/ws/s/{workshop.join_code}/console/"),
+        },
+    )
+
+
+@require_POST
+@facilitator_only
+def console_action_view(request, code: str):
+    """The console's fallback when its socket is down: the same actions, as a form POST."""
+    workshop = workshop_by_code(code)
+    if workshop is None:
+        raise Http404("No workshop has that code.")
+    try:
+        messages.success(request, console_action(workshop=workshop, data=request.POST))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("workshop:console", code=workshop.join_code)
+
+
+@require_GET
+def screen(request, code: str, secret: str):
+    """The projector: no login, admitted by the secret in the address the console shows."""
+    workshop = workshop_by_code(code)
+    state = LiveState.objects.filter(workshop=workshop, screen_secret=secret).first()
+    if workshop is None or state is None:
+        raise Http404("This projector link is not valid. Open it again from the console.")
+    snap = live_snapshot(workshop=workshop)
+    join_url = _join_url(request, workshop)
+    return render(
+        request,
+        "workshop/screen/screen.html",
+        {
+            "snap": snap,
+            "mode": screen_mode(snap),
+            "qr_svg": qr_svg(join_url),
+            "join_host": join_url.split("://", 1)[-1],
+            "ws_url": _ws_url(f"/ws/s/{workshop.join_code}/screen/{secret}/"),
+        },
     )

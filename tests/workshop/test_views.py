@@ -63,10 +63,11 @@ def _urls(workshop):
     }
 
 
-# Queries per page with the demo content: 1 for the workshop, then the page's own reads.
+# Queries per page with the demo content, for a phone that has joined: 1 for the workshop,
+# then the page's own reads (home: the live snapshot: state, agenda and leads, current vote).
 # A count that grows with the content would show up as an N+1 here.
 PAGE_QUERIES = {
-    "home": 1,
+    "home": 6,
     "agenda": 3,
     "themes": 3,
     "theme": 3,
@@ -82,6 +83,7 @@ def test_phone_page_renders_demo_content_with_fixed_queries(
     page, client, demo_workshop, django_assert_num_queries
 ):
     url = _urls(demo_workshop)[page]
+    client.get("/j/PCN25/")  # joins: sets the attendee cookie
     with django_assert_num_queries(PAGE_QUERIES[page]):
         response = client.get(url)
     assert response.status_code == 200
@@ -129,3 +131,26 @@ def test_script_typed_in_admin_is_not_run_on_the_page(client, db):
     body = client.get(f"/j/{workshop.join_code}/").content.decode()
     assert "<script>alert" not in body
     assert "<strong>there</strong>" in body
+
+
+def test_first_visit_joins_as_one_anonymous_attendee_with_a_signed_cookie(client, demo_workshop):
+    from workshop.attendees import cookie_name
+
+    client.get("/j/PCN25/")
+    client.get("/j/PCN25/agenda/")
+
+    assert demo_workshop.attendees.count() == 1
+    cookie = client.cookies[cookie_name(demo_workshop.pk)]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie.value.split(":")[0] == str(demo_workshop.attendees.get().pk)
+
+
+def test_forged_attendee_cookie_is_ignored_and_a_new_attendee_joins(client, demo_workshop):
+    from workshop.attendees import cookie_name
+
+    client.cookies[cookie_name(demo_workshop.pk)] = "1:forged-signature"
+    client.get("/j/PCN25/")
+
+    assert demo_workshop.attendees.count() == 1
+    assert client.cookies[cookie_name(demo_workshop.pk)].value != "1:forged-signature"

@@ -1,0 +1,65 @@
+/* Workshop Live: the little JavaScript the live pages need, on top of htmx and its ws extension.
+ * - shows whether the socket is live;
+ * - when it is not, lets a ws-send form post as an ordinary form (same service server-side);
+ * - ticks the console's countdown; keyboard shortcuts on the console. */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  var live = false;
+
+  function setStatus(on) {
+    live = on;
+    root.dataset.live = on ? "on" : "off";
+    document.querySelectorAll("[data-live-status]").forEach(function (el) {
+      el.textContent = on ? "Live" : "Reconnecting…";
+    });
+  }
+  document.addEventListener("htmx:wsOpen", function () { setStatus(true); });
+  document.addEventListener("htmx:wsClose", function () { setStatus(false); });
+  document.addEventListener("htmx:wsError", function () { setStatus(false); });
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) return meta.content;
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  // Capture phase on window runs before htmx's handler on the form: when the socket is down,
+  // stop the event there and let the browser post the form normally.
+  window.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("ws-send")) return;
+    var token = form.querySelector('input[name="csrfmiddlewaretoken"]');
+    if (token && !token.value) token.value = csrfToken();
+    if (!live) event.stopPropagation();
+  }, true);
+
+  // Console countdown: the server renders the text; this keeps it moving between pushes.
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  setInterval(function () {
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      var deadline = Date.parse(el.dataset.deadline);
+      if (isNaN(deadline)) return;
+      var s = Math.round((deadline - Date.now()) / 1000), a = Math.abs(s);
+      el.textContent = (s >= 0 ? "" : "Over by ") + Math.floor(a / 60) + ":" + pad(a % 60) + (s >= 0 ? " left" : "");
+      el.classList.toggle("countdown--over", s < 0);
+      el.classList.toggle("countdown--soon", s >= 0 && s < 60);
+    });
+  }, 1000);
+
+  // Console shortcuts: a key clicks the visible, enabled button that declares it.
+  document.addEventListener("keydown", function (event) {
+    if (!document.body.classList.contains("console")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var t = event.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) && t.type !== "radio" && t.type !== "checkbox")) return;
+    var key = event.key.toLowerCase();
+    if (key === "arrowright") key = "n";
+    if (key === "arrowleft") key = "p";
+    var button = document.querySelector('button[data-key="' + key + '"]:not([disabled])');
+    if (button) { event.preventDefault(); button.click(); }
+  });
+
+  setStatus(false);
+})();

@@ -1,0 +1,108 @@
+from django.db import models
+from django.db.models import Q
+
+
+class Poll(models.Model):
+    """The theme vote. State moves draft → open → closed → decided, only through services."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        DECIDED = "decided", "Decided"
+
+    class TieRule(models.TextChoices):
+        CASTING = "casting", "The facilitator chooses among the tied themes"
+        RUNOFF = "runoff", "A run-off vote between the tied themes"
+
+    class DecidedBy(models.TextChoices):
+        MAJORITY = "majority", "Most votes"
+        CASTING = "casting", "Facilitator's casting choice"
+        RUNOFF = "runoff", "Run-off vote"
+
+    workshop = models.ForeignKey(
+        "workshop.Workshop",
+        on_delete=models.CASCADE,
+        related_name="polls",
+        help_text="The workshop whose audience votes.",
+    )
+    question = models.CharField(
+        max_length=200,
+        default="Which theme should the panel discuss?",
+        help_text="Shown above the options on phones and the projector.",
+    )
+    options = models.ManyToManyField(
+        "evidence.Theme", related_name="polls", help_text="The themes on the ballot."
+    )
+    runoff_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="runoff",
+        help_text="For a run-off: the tied vote it settles.",
+    )
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.DRAFT, help_text="Where the vote is."
+    )
+    tie_rule = models.CharField(
+        max_length=10,
+        choices=TieRule.choices,
+        default=TieRule.CASTING,
+        help_text="How a tie is settled; fixed when the vote opens.",
+    )
+    show_bars = models.BooleanField(
+        default=False, help_text="Show live bars on the projector while the vote is open."
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    revealed_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_theme = models.ForeignKey(
+        "evidence.Theme",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The theme chosen.",
+    )
+    decided_by = models.CharField(
+        max_length=10, choices=DecidedBy.choices, blank=True, help_text="Which rule settled it."
+    )
+    version = models.PositiveIntegerField(
+        default=0, help_text="Bumped by every batch of ballots, so stale tallies can be dropped."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="decided") | Q(decided_theme__isnull=False),
+                name="poll_decided_has_theme",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question} ({self.get_state_display()})"
+
+
+class Ballot(models.Model):
+    """One attendee's choice in one poll. Changing the vote updates this row."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
+    attendee = models.ForeignKey(
+        "workshop.Attendee", on_delete=models.CASCADE, related_name="ballots"
+    )
+    theme = models.ForeignKey("evidence.Theme", on_delete=models.PROTECT, related_name="+")
+    cast_at = models.DateTimeField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "attendee"], name="one_ballot_per_attendee"),
+        ]
+        indexes = [models.Index(fields=["poll", "theme"])]
+
+    def __str__(self) -> str:
+        return f"Ballot {self.pk}"

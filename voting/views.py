@@ -1,0 +1,38 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from voting.forms import VoteForm
+from voting.services import ballot_cast
+from workshop.http import with_workshop
+
+
+@require_POST
+@with_workshop
+def phone_vote(request, *, workshop):
+    """A vote posted as an ordinary form: no JavaScript, or the socket is down.
+
+    Same form and same service as the socket path; the answer comes back as a message on the
+    phone's home page.
+    """
+    form = VoteForm(request.POST)
+    home = reverse("workshop:phone-home", kwargs={"code": workshop.join_code}) + "#phone-live"
+    if not form.is_valid():
+        messages.error(request, "Choose one of the themes on the ballot.")
+        return redirect(home)
+    if request.attendee_id is None:
+        messages.error(request, "Open the workshop's page first to join, then vote.")
+        return redirect(home)
+    try:
+        ballot_cast(
+            poll_id=form.cleaned_data["poll"],
+            attendee_id=request.attendee_id,
+            theme_id=form.cleaned_data["theme"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Your vote is in. You can change it until voting closes.")
+    return redirect(home)

@@ -1,0 +1,1 @@
+"""The live layer: group names, snapshots, rendering once per surface, and broadcasting."""

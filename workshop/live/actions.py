@@ -1,0 +1,92 @@
+"""The facilitator's actions, shared by the console's socket and its HTTP fallback.
+
+Each action is validated by ConsoleActionForm and carried out by a service; nothing here
+writes by itself.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from voting import services as voting
+from voting.models import Poll
+from voting.selectors import poll_current
+from workshop import services as workshop_services
+from workshop.models import LiveState, Workshop
+
+CONSOLE_ACTIONS = {
+    "stage_next": "Moved to the next agenda item.",
+    "stage_previous": "Moved back one agenda item.",
+    "stage_goto": "Jumped to the agenda item.",
+    "screen_show": "The projector now shows what you picked.",
+    "poll_open": "The vote is open.",
+    "poll_close": "The vote is closed.",
+    "poll_show_bars": "Live bars are on the projector.",
+    "poll_hide_bars": "Live bars are hidden.",
+    "poll_reveal": "The results are on the projector.",
+    "poll_decide": "The theme is decided.",
+    "poll_runoff": "The run-off vote is open.",
+}
+
+
+class ConsoleActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[(a, a) for a in CONSOLE_ACTIONS])
+    item = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    theme = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    screen = forms.ChoiceField(required=False, choices=LiveState.Screen.choices)
+    tie_rule = forms.ChoiceField(required=False, choices=Poll.TieRule.choices)
+    show_bars = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        needs = {"stage_goto": "item", "screen_show": "screen"}
+        field = needs.get(data.get("action"))
+        if field and not data.get(field):
+            raise ValidationError("That action needs a choice: use the console's buttons.")
+        return data
+
+
+def _current_poll(workshop: Workshop) -> Poll:
+    poll = poll_current(workshop_id=workshop.pk)
+    if poll is None:
+        raise ValidationError("No vote has been opened yet.")
+    return poll
+
+
+def console_action(*, workshop: Workshop, data) -> str:
+    """Carry out one console action; returns what to tell the facilitator.
+
+    Raises ValidationError with a readable message for a malformed or refused action.
+    """
+    form = ConsoleActionForm(data)
+    if not form.is_valid():
+        errors = [e for field in form.errors.values() for e in field]
+        if "action" in form.errors:
+            raise ValidationError("Unknown console action.")
+        raise ValidationError(errors[0] if errors else "That action was not understood.")
+    d = form.cleaned_data
+    action = d["action"]
+    if action == "stage_next":
+        workshop_services.stage_next(workshop=workshop)
+    elif action == "stage_previous":
+        workshop_services.stage_previous(workshop=workshop)
+    elif action == "stage_goto":
+        workshop_services.stage_goto(workshop=workshop, item_id=d["item"])
+    elif action == "screen_show":
+        workshop_services.screen_show(workshop=workshop, screen=d["screen"])
+    elif action == "poll_open":
+        voting.poll_open(
+            workshop=workshop,
+            tie_rule=d["tie_rule"] or Poll.TieRule.CASTING,
+            show_bars=d["show_bars"],
+        )
+    elif action == "poll_close":
+        voting.poll_close(poll=_current_poll(workshop))
+    elif action in ("poll_show_bars", "poll_hide_bars"):
+        voting.poll_show_bars(poll=_current_poll(workshop), show=action == "poll_show_bars")
+    elif action == "poll_reveal":
+        voting.poll_reveal(poll=_current_poll(workshop))
+    elif action == "poll_decide":
+        voting.poll_decide(poll=_current_poll(workshop), theme_id=d["theme"])
+    elif action == "poll_runoff":
+        voting.poll_runoff_start(poll=_current_poll(workshop))
+    return CONSOLE_ACTIONS[action]

@@ -1,0 +1,53 @@
+"""Broadcasts after commit: the one place that tells every surface what changed.
+
+Services register these with transaction.on_commit; they run in the thread that committed
+(a sync view, or the ORM thread behind database_sync_to_async) and hand over to the event
+loop with async_to_sync.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from workshop.live import coalesce
+from workshop.live.groups import Surface, group_name
+from workshop.live.render import console_html, phone_cache, phone_variants, screen_main_html
+from workshop.live.snapshot import live_snapshot
+
+
+def workshop_state_changed(*, workshop_id: int) -> None:
+    """The stage or the vote's state changed: render each surface once and push it."""
+    snap = live_snapshot(workshop_id=workshop_id)
+    variants = phone_variants(snap)
+    phone_cache.put(workshop_id, snap.version, variants)
+    version = snap.version
+    events = {
+        Surface.PHONE: {
+            "type": "workshop.state_changed",
+            "version": version,
+            "poll": snap.poll.pk if snap.poll else None,
+            "variants": variants,
+        },
+        Surface.SCREEN: {
+            "type": "workshop.state_changed",
+            "version": version,
+            "html": screen_main_html(snap),
+        },
+        Surface.CONSOLE: {
+            "type": "workshop.state_changed",
+            "version": version,
+            "html": console_html(snap, phones=0),
+            "total": snap.tally.total if snap.tally else 0,
+        },
+    }
+    async_to_sync(_send_all)(workshop_id, events)
+
+
+async def _send_all(workshop_id: int, events: dict) -> None:
+    layer = get_channel_layer()
+    for surface, event in events.items():
+        await layer.group_send(group_name(workshop_id=workshop_id, surface=surface), event)
+
+
+def poll_tally_changed(*, polls: dict[int, int]) -> None:
+    """Ballots were committed for these polls ({poll id: workshop id}): push, coalesced."""
+    async_to_sync(coalesce.tally_changed)(polls)

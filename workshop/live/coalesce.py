@@ -1,0 +1,150 @@
+"""Coalesced pushes: a burst of ballots becomes at most one tally push per interval.
+
+One Coalescer per event loop (daphne runs one). Marking is cheap and synchronous; a single
+task flushes what was marked, waiting so that pushes for a workshop are at least INTERVAL
+apart. Each push carries the whole tally with the poll's version, never a delta, so a push
+dropped by a full channel is made good by the next one, and the last push always equals the
+database. Phone counts are pushed the same way, and re-sent every HEARTBEAT seconds so
+consoles can add up the counts of several workers and forget a worker that died.
+"""
+
+import asyncio
+import contextvars
+import logging
+import os
+import socket
+import time
+import weakref
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from voting.models import Poll
+from voting.selectors import poll_tally
+from workshop.live import presence
+from workshop.live.groups import Surface, group_name
+from workshop.live.render import console_tally_html, screen_tally_html
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 0.1
+HEARTBEAT = 5.0
+WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _tally_payload(poll_id: int) -> dict | None:
+    poll = Poll.objects.filter(pk=poll_id).first()
+    if poll is None:
+        return None
+    tally = poll_tally(poll_id=poll_id)
+    return {
+        "poll": poll_id,
+        "version": tally.version,
+        "total": tally.total,
+        "screen_html": screen_tally_html(tally=tally, poll=poll),
+        "console_html": console_tally_html(tally=tally, phones=0),
+    }
+
+
+class Coalescer:
+    def __init__(self, *, serving: bool):
+        # serving: the loop lives as long as the server (it hosts consumers). Otherwise (a
+        # management command, a one-off async_to_sync loop) marks are flushed at once.
+        self.serving = serving
+        self.tallies: dict[int, int] = {}  # poll id -> workshop id
+        self.presence: set[int] = set()
+        self.last_flush = 0.0
+        self.task: asyncio.Task | None = None
+        self.heartbeat: asyncio.Task | None = None
+        self.layer = get_channel_layer()
+
+    def mark_tally(self, *, poll_id: int, workshop_id: int) -> None:
+        self.tallies[poll_id] = workshop_id
+        self._kick()
+
+    def mark_presence(self, *, workshop_id: int) -> None:
+        self.presence.add(workshop_id)
+        self._kick()
+        if self.heartbeat is None or self.heartbeat.done():
+            self.heartbeat = _spawn(self._beat())
+
+    def _kick(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = _spawn(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.tallies or self.presence:
+            wait = self.last_flush + INTERVAL - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            tallies, self.tallies = self.tallies, {}
+            workshops, self.presence = self.presence, set()
+            self.last_flush = loop.time()
+            try:
+                await self._flush(tallies, workshops)
+            except Exception:  # a failed push must not stop later ones
+                log.exception("live push failed")
+
+    async def _flush(self, tallies: dict[int, int], workshops: set[int]) -> None:
+        for poll_id, workshop_id in tallies.items():
+            payload = await database_sync_to_async(_tally_payload)(poll_id)
+            if payload is None:
+                continue
+            base = {key: payload[key] for key in ("poll", "version", "total")}
+            for surface, html in (
+                (Surface.SCREEN, payload["screen_html"]),
+                (Surface.CONSOLE, payload["console_html"]),
+            ):
+                await self.layer.group_send(
+                    group_name(workshop_id=workshop_id, surface=surface),
+                    {"type": "voting.tally_changed", **base, "html": html},
+                )
+        for workshop_id in workshops:
+            await self.layer.group_send(
+                group_name(workshop_id=workshop_id, surface=Surface.CONSOLE),
+                {
+                    "type": "workshop.phones_counted",
+                    "worker": WORKER_ID,
+                    "phones": presence.phones_here(workshop_id),
+                    "at": time.time(),
+                },
+            )
+
+    async def _beat(self) -> None:
+        while presence._phones:
+            await asyncio.sleep(HEARTBEAT)
+            for workshop_id in list(presence._phones):
+                self.mark_presence(workshop_id=workshop_id)
+
+
+def _spawn(coroutine) -> asyncio.Task:
+    """Start a task in a fresh context. Marks arrive through async_to_sync from the ORM thread;
+    a task inheriting that call's context would send its own ORM calls to that call's
+    executor, which is gone once the call returns."""
+    return asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
+
+
+_coalescers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Coalescer]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def coalescer(*, serving: bool = False) -> Coalescer:
+    """This loop's coalescer. Consumers call it with serving=True when they connect."""
+    loop = asyncio.get_running_loop()
+    found = _coalescers.get(loop)
+    if found is None:
+        found = _coalescers[loop] = Coalescer(serving=serving)
+    elif serving:
+        found.serving = True
+    return found
+
+
+async def tally_changed(polls: dict[int, int]) -> None:
+    c = coalescer()
+    for poll_id, workshop_id in polls.items():
+        c.mark_tally(poll_id=poll_id, workshop_id=workshop_id)
+    if not c.serving:
+        # No long-lived loop here: push now rather than leave a task to die with the loop.
+        await c.task

@@ -1,0 +1,268 @@
+"""One WebSocket per client. Consumers are thin: resolve the workshop and the role, join the
+surface's group, send the current state at once (so a phone that slept is right as soon as it
+wakes), and forward HTML rendered once per surface. Writes go through services."""
+
+import json
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+
+from voting.forms import VoteForm
+from voting.selectors import ballot_choice, poll_current
+from voting.services import BallotRequest
+from workshop.attendees import attendee_id_from_cookies
+from workshop.live import presence
+from workshop.live.actions import console_action
+from workshop.live.batcher import batcher
+from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
+from workshop.live.groups import Surface, group_name
+from workshop.live.render import console_html, phone_variants_current, screen_main_html
+from workshop.live.snapshot import live_snapshot
+from workshop.models import LiveState, Workshop
+from workshop.selectors import workshop_by_code
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME = 4096  # bytes; a vote or a console action is well under 1 KB
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    surface: Surface
+    actions: frozenset[str] = frozenset()
+    flash_id = "flash"
+
+    async def connect(self):
+        self.workshop: Workshop | None = await database_sync_to_async(workshop_by_code)(
+            self.scope["url_route"]["kwargs"]["code"]
+        )
+        if self.workshop is None or not await self.authorise():
+            await self.close()
+            return
+        self.group = group_name(workshop_id=self.workshop.pk, surface=self.surface)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        coalescer(serving=True)
+        await self.accept()
+        await self.joined()
+
+    async def disconnect(self, code):
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.left()
+
+    async def authorise(self) -> bool:
+        return True
+
+    async def joined(self) -> None:
+        raise NotImplementedError
+
+    async def left(self) -> None:
+        pass
+
+    # --- incoming frames ------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            return await self.refuse("Send text messages only.")
+        if len(text_data) > MAX_FRAME:
+            return await self.refuse("That message is too long.")
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return await self.refuse("That message was not understood.")
+        if not isinstance(content, dict) or not isinstance(content.get("action"), str):
+            return await self.refuse("That message was not understood.")
+        if content["action"] not in self.actions:
+            return await self.refuse("That action is not allowed here.")
+        await self.act(content["action"], content)
+
+    async def act(self, action: str, content: dict) -> None:
+        raise NotImplementedError
+
+    async def refuse(self, message: str) -> None:
+        await self.send(
+            text_data=format_html(
+                '<div id="{}" class="flash flash--error" role="alert">{}</div>',
+                self.flash_id,
+                message,
+            )
+        )
+
+    async def tell(self, message: str) -> None:
+        await self.send(
+            text_data=format_html(
+                '<div id="{}" class="flash flash--ok" role="status">{}</div>',
+                self.flash_id,
+                message,
+            )
+        )
+
+    def is_stale(self, event: dict) -> bool:
+        """Pushes carry a version; with several workers they can arrive out of order."""
+        if event["version"] < getattr(self, "version", -1):
+            return True
+        self.version = event["version"]
+        return False
+
+
+def _phone_state(workshop_id: int, attendee_id: int | None) -> tuple[int, dict, int | None, int]:
+    version, variants = phone_variants_current(workshop_id=workshop_id)
+    poll = poll_current(workshop_id=workshop_id)
+    choice = None
+    if poll and attendee_id:
+        choice = ballot_choice(poll_id=poll.pk, attendee_id=attendee_id)
+    return version, variants, (poll.pk if poll else None), choice
+
+
+class PhoneConsumer(LiveConsumer):
+    surface = Surface.PHONE
+    actions = frozenset({"vote"})
+    flash_id = "phone-flash"
+
+    async def joined(self):
+        self.attendee_id = attendee_id_from_cookies(
+            self.scope.get("cookies", {}), workshop_id=self.workshop.pk
+        )
+        self.version, self.variants, self.poll_id, self.choice = await database_sync_to_async(
+            _phone_state
+        )(self.workshop.pk, self.attendee_id)
+        presence.phone_connected(self.workshop.pk)
+        coalescer().mark_presence(workshop_id=self.workshop.pk)
+        await self.send_card()
+
+    async def left(self):
+        presence.phone_disconnected(self.workshop.pk)
+        coalescer().mark_presence(workshop_id=self.workshop.pk)
+
+    async def send_card(self):
+        key = str(self.choice) if self.choice else ""
+        await self.send(text_data=self.variants.get(key, self.variants[""]))
+
+    async def act(self, action, content):
+        form = VoteForm(content)
+        if not form.is_valid():
+            return await self.refuse("Choose one of the themes on the ballot.")
+        if self.attendee_id is None:
+            return await self.refuse("Reload the page to join this workshop, then vote.")
+        result = await batcher().submit(
+            BallotRequest(
+                poll_id=form.cleaned_data["poll"],
+                attendee_id=self.attendee_id,
+                theme_id=form.cleaned_data["theme"],
+            )
+        )
+        if not result.ok:
+            return await self.refuse(result.error)
+        self.poll_id, self.choice = result.request.poll_id, result.request.theme_id
+        await self.send_card()
+
+    async def workshop_state_changed(self, event):
+        if self.is_stale(event):
+            return
+        if event.get("poll") != self.poll_id:
+            self.poll_id, self.choice = event.get("poll"), None
+        self.variants = event["variants"]
+        await self.send_card()
+
+
+def _screen_state(workshop_id: int) -> tuple[int, str]:
+    snap = live_snapshot(workshop_id=workshop_id)
+    return snap.version, screen_main_html(snap)
+
+
+class ScreenConsumer(LiveConsumer):
+    """The projector: read-only, admitted by the secret in its address."""
+
+    surface = Surface.SCREEN
+
+    async def authorise(self):
+        secret = self.scope["url_route"]["kwargs"]["secret"]
+        return await database_sync_to_async(
+            LiveState.objects.filter(workshop=self.workshop, screen_secret=secret).exists
+        )()
+
+    async def joined(self):
+        self.version, html = await database_sync_to_async(_screen_state)(self.workshop.pk)
+        self.tally_versions: dict[int, int] = {}
+        await self.send(text_data=html)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        pass  # the projector sends nothing; anything it does send is ignored
+
+    async def workshop_state_changed(self, event):
+        if not self.is_stale(event):
+            await self.send(text_data=event["html"])
+
+    async def voting_tally_changed(self, event):
+        if event["version"] >= self.tally_versions.get(event["poll"], -1):
+            self.tally_versions[event["poll"]] = event["version"]
+            await self.send(text_data=event["html"])
+
+
+def _console_state(workshop_id: int) -> tuple[int, str, int]:
+    snap = live_snapshot(workshop_id=workshop_id)
+    return snap.version, console_html(snap, phones=0), snap.tally.total if snap.tally else 0
+
+
+class ConsoleConsumer(LiveConsumer):
+    """The facilitator's console: staff with the run_workshop permission only."""
+
+    surface = Surface.CONSOLE
+    actions = frozenset(
+        {
+            "stage_next", "stage_previous", "stage_goto", "screen_show", "poll_open",
+            "poll_close", "poll_show_bars", "poll_hide_bars", "poll_reveal", "poll_decide",
+            "poll_runoff",
+        }
+    )  # fmt: skip
+    flash_id = "console-flash"
+
+    async def authorise(self):
+        user = self.scope.get("user")
+        return bool(
+            user
+            and user.is_authenticated
+            and await database_sync_to_async(user.has_perm)("workshop.run_workshop")
+        )
+
+    async def joined(self):
+        self.version, html, self.total = await database_sync_to_async(_console_state)(
+            self.workshop.pk
+        )
+        self.tally_versions: dict[int, int] = {}
+        self.phones = {WORKER_ID: (presence.phones_here(self.workshop.pk), time.time())}
+        await self.send(text_data=html + self.turnout())
+
+    def turnout(self) -> str:
+        fresh = time.time() - 3 * HEARTBEAT
+        phones = sum(n for n, at in self.phones.values() if at >= fresh)
+        return render_to_string(
+            "voting/console/tally.html#turnout", {"total": self.total, "phones": phones}
+        )
+
+    async def act(self, action, content):
+        try:
+            message = await database_sync_to_async(console_action)(
+                workshop=self.workshop, data=content
+            )
+        except ValidationError as error:
+            return await self.refuse(" ".join(error.messages))
+        await self.tell(message)
+
+    async def workshop_state_changed(self, event):
+        if not self.is_stale(event):
+            self.total = event["total"]
+            await self.send(text_data=event["html"] + self.turnout())
+
+    async def voting_tally_changed(self, event):
+        if event["version"] >= self.tally_versions.get(event["poll"], -1):
+            self.tally_versions[event["poll"]] = event["version"]
+            self.total = event["total"]
+            await self.send(text_data=event["html"] + self.turnout())
+
+    async def workshop_phones_counted(self, event):
+        self.phones[event["worker"]] = (event["phones"], event["at"])
+        await self.send(text_data=self.turnout())

@@ -1,0 +1,132 @@
+"""Render each surface's live partials once, for every socket of that surface.
+
+Phones differ only by the attendee's choice in the current vote, so the phone card is
+rendered once per option (plus once for "not voted") and each phone's consumer picks its
+variant. Renders are cached by (workshop, live version): acknowledging a thousand votes
+costs dictionary look-ups, not a thousand renders.
+"""
+
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+
+import segno
+from django.template.loader import render_to_string
+
+from voting.models import Poll
+from voting.selectors import Tally
+from workshop.live.snapshot import LiveSnapshot, live_snapshot
+from workshop.models import LiveState
+
+NO_CHOICE = ""
+
+
+def screen_mode(snap: LiveSnapshot) -> str:
+    """What the projector shows: the facilitator's pick, or (auto) what the session is at."""
+    if snap.state.screen != LiveState.Screen.AUTO:
+        return snap.state.screen
+    poll = snap.poll
+    if poll and poll.state in (Poll.State.OPEN, Poll.State.CLOSED):
+        return "vote"
+    if poll and poll.state == Poll.State.DECIDED and snap.chosen_theme:
+        return "theme"
+    return "stage"
+
+
+def phone_html(snap: LiveSnapshot, *, choice: int | None, csrf_token: str = "") -> str:
+    titles = {t.pk: t.title for t in snap.options}
+    context = {
+        "snap": snap,
+        "choice": choice,
+        "choice_title": titles.get(choice, ""),
+        "csrf_token": csrf_token,
+    }
+    return render_to_string("voting/phone/live.html#card", context) + render_to_string(
+        "voting/phone/live.html#banner", context
+    )
+
+
+def phone_variants(snap: LiveSnapshot) -> dict[str, str]:
+    """The phone card and banner for each possible choice, keyed by theme id ("" = none)."""
+    variants = {NO_CHOICE: phone_html(snap, choice=None)}
+    for theme in snap.options:
+        variants[str(theme.pk)] = phone_html(snap, choice=theme.pk)
+    return variants
+
+
+def screen_main_html(snap: LiveSnapshot) -> str:
+    return render_to_string(
+        "workshop/screen/screen.html#main", {"snap": snap, "mode": screen_mode(snap)}
+    )
+
+
+def console_html(snap: LiveSnapshot, *, phones: int) -> str:
+    context = {
+        "snap": snap,
+        "phones": phones,
+        "screen_choices": LiveState.Screen.choices,
+        "tie_rules": Poll.TieRule.choices,
+        "csrf_token": "",
+    }
+    return render_to_string("workshop/console/console.html#stage", context) + render_to_string(
+        "workshop/console/console.html#vote", context
+    )
+
+
+def screen_tally_html(*, tally: Tally, poll: Poll) -> str:
+    show = bool(poll.revealed_at or (poll.state == Poll.State.OPEN and poll.show_bars))
+    return render_to_string(
+        "voting/screen/tally.html#tally",
+        {"tally": tally, "show_bars": show, "decided_theme_id": poll.decided_theme_id},
+    )
+
+
+def console_tally_html(*, tally: Tally | None, phones: int) -> str:
+    return render_to_string(
+        "voting/console/tally.html#tally",
+        {"tally": tally, "phones": phones, "leaders": tally.leaders if tally else []},
+    )
+
+
+@lru_cache(maxsize=64)
+def qr_svg(url: str) -> str:
+    """The join link as an inline SVG QR code (server-rendered, no JavaScript)."""
+    return segno.make(url, error="m").svg_inline(
+        scale=10, border=2, dark="#0b1d4d", light="#ffffff", title="QR code to join"
+    )
+
+
+class PhoneVariantCache:
+    """Rendered phone variants by (workshop id, live version); small and thread-safe."""
+
+    def __init__(self, size: int = 64):
+        self._items: OrderedDict[tuple[int, int], dict[str, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, workshop_id: int, version: int) -> dict[str, str] | None:
+        with self._lock:
+            return self._items.get((workshop_id, version))
+
+    def put(self, workshop_id: int, version: int, variants: dict[str, str]) -> None:
+        with self._lock:
+            self._items[(workshop_id, version)] = variants
+            self._items.move_to_end((workshop_id, version))
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+phone_cache = PhoneVariantCache()
+
+
+def phone_variants_current(*, workshop_id: int) -> tuple[int, dict[str, str]]:
+    """The current live version and its phone variants (rendered if not cached)."""
+    version = LiveState.objects.filter(workshop_id=workshop_id).values_list("version", flat=True)
+    version = version.first() or 0
+    variants = phone_cache.get(workshop_id, version)
+    if variants is None:
+        snap = live_snapshot(workshop_id=workshop_id)
+        variants = phone_variants(snap)
+        phone_cache.put(workshop_id, snap.version, variants)
+        version = snap.version
+    return version, variants
