@@ -6,5 +6,9 @@ run:
 test:
 	@scripts/test.sh
 
+bench:
+	@scripts/bootstrap.sh --dev
+	@.venv/bin/python scripts/bench.py $(BENCH_ARGS)
+
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
