@@ -114,6 +114,7 @@ def facilitators_group_ensure() -> Group:
         "workshop": ["workshop", "agendaitem"],
         "evidence": ["theme", "finding", "report"],
         "panel": ["person"],
+        "voting": ["poll"],
     }
     perms = Permission.objects.filter(content_type__app_label__in=app_models).filter(
         codename__regex=r"^(add|change|delete|view)_"

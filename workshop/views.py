@@ -136,3 +136,8 @@ def screen(request, code: str, secret: str):
             "ws_url": _ws_url(f"/ws/s/{workshop.join_code}/screen/{secret}/"),
         },
     )
+
+
+def csrf_failure(request, reason=""):
+    """A forged or stale form: say so plainly (nothing was changed)."""
+    return render(request, "403_csrf.html", status=403)

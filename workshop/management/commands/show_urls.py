@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.urls import reverse
 
 from workshop.models import Workshop
+from workshop.services import live_state_ensure
 
 
 class Command(BaseCommand):
@@ -17,5 +18,10 @@ class Command(BaseCommand):
             code = workshop.join_code
             self.stdout.write(f"\n  {workshop.title[:70]}  [code {code}]")
             home = reverse("workshop:phone-home", kwargs={"code": code})
+            secret = live_state_ensure(workshop=workshop).screen_secret
+            screen = reverse("workshop:screen", kwargs={"code": code, "secret": secret})
+            console = reverse("workshop:console", kwargs={"code": code})
             self.stdout.write(f"    Phone page       {base}{home}")
+            self.stdout.write(f"    Projector        {base}{screen}")
+            self.stdout.write(f"    Console          {base}{console}  (facilitator login)")
         self.stdout.write(f"\n  Organisers' admin  {base}{reverse('admin:index')}")

@@ -1,0 +1,90 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from voting.models import Poll
+from workshop.models import LiveState
+from workshop.services import facilitator_ensure, live_state_ensure
+
+
+@pytest.fixture
+def facilitator(client, demo_workshop):
+    facilitator_ensure(username="fac", password="long-enough-pass-1")
+    client.login(username="fac", password="long-enough-pass-1")
+    return client
+
+
+def test_console_needs_a_login(client, demo_workshop):
+    response = client.get("/s/PCN25/console/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_console_refuses_staff_without_the_run_permission(client, demo_workshop):
+    get_user_model().objects.create_user("staff", password="long-enough-pass-1", is_staff=True)
+    client.login(username="staff", password="long-enough-pass-1")
+    assert client.get("/s/PCN25/console/").status_code == 403
+
+
+def test_console_shows_agenda_vote_controls_and_projector_link(facilitator, demo_workshop):
+    body = facilitator.get("/s/PCN25/console/").content.decode()
+    secret = LiveState.objects.get(workshop=demo_workshop).screen_secret
+    assert f'href="/s/PCN25/screen/{secret}/"' in body
+    assert "Open the vote" in body and 'data-key="n"' in body
+    assert body.count('id="console-item-') == demo_workshop.agenda_items.count()
+
+
+def test_console_action_by_form_runs_the_service(facilitator, demo_workshop):
+    response = facilitator.post(
+        "/s/PCN25/console/action/", {"action": "poll_open", "tie_rule": "runoff"}
+    )
+    assert response.status_code == 302
+    poll = Poll.objects.get()
+    assert (poll.state, poll.tie_rule) == ("open", "runoff")
+    assert "The vote is open." in facilitator.get("/s/PCN25/console/").content.decode()
+
+
+def test_console_action_refusal_is_shown_and_changes_nothing(facilitator, demo_workshop):
+    facilitator.post("/s/PCN25/console/action/", {"action": "poll_close"})
+    facilitator.post("/s/PCN25/console/action/", {"action": "drop_tables"})
+    body = facilitator.get("/s/PCN25/console/").content.decode()
+    assert "No vote has been opened yet." in body
+    assert "Unknown console action." in body
+    assert Poll.objects.count() == 0
+
+
+def test_console_action_refuses_non_facilitators(client, demo_workshop):
+    assert client.post("/s/PCN25/console/action/", {"action": "poll_open"}).status_code == 302
+    assert Poll.objects.count() == 0
+
+
+def test_projector_opens_with_its_secret_and_shows_the_qr_code(client, demo_workshop):
+    secret = live_state_ensure(workshop=demo_workshop).screen_secret
+    body = client.get(f"/s/PCN25/screen/{secret}/").content.decode()
+    assert "<svg" in body and "http://testserver/j/PCN25/" not in body  # shown without scheme
+    assert "testserver/j/PCN25/" in body and "PCN25" in body
+
+
+def test_projector_with_a_wrong_secret_is_not_found(client, demo_workshop):
+    live_state_ensure(workshop=demo_workshop)
+    assert client.get("/s/PCN25/screen/guess/").status_code == 404
+
+
+def test_projector_and_console_query_counts_are_fixed(
+    facilitator, demo_workshop, django_assert_num_queries
+):
+    from voting.services import ballot_cast, poll_open
+    from workshop.models import Attendee
+
+    poll = poll_open(workshop=demo_workshop, show_bars=True)
+    for theme in poll.options.all():
+        for _ in range(3):
+            attendee = Attendee.objects.create(workshop=demo_workshop)
+            ballot_cast(poll_id=poll.pk, attendee_id=attendee.pk, theme_id=theme.pk)
+    secret = live_state_ensure(workshop=demo_workshop).screen_secret
+    # session, user, permissions (2), workshop, live state (2), agenda, leads, vote, options,
+    # tally (3): the same with 9 ballots as with 9,000.
+    with django_assert_num_queries(14):
+        facilitator.get("/s/PCN25/console/")
+    # projector: workshop, secret, live state, agenda, leads, vote, options, tally (3)
+    with django_assert_num_queries(10):
+        facilitator.get(f"/s/PCN25/screen/{secret}/")
