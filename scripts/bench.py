@@ -87,6 +87,9 @@ def can_pin() -> bool:
     return bool(shutil.which("taskset")) and len(os.sched_getaffinity(0)) >= 2
 
 
+PINNED = can_pin()  # decided before this process pins itself
+
+
 def pin_client() -> bool:
     if not can_pin():
         return False
@@ -167,6 +170,35 @@ class Server:
                     return int(line.split()[3])
         return None
 
+    def profile_start(self, mode: str) -> tuple | None:
+        """With BENCH_PY_SPY=<py-spy executable>: sample the server (collapsed stacks)."""
+        spy = os.environ.get("BENCH_PY_SPY")
+        if not spy:
+            return None
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = RESULTS / f"profile-{mode}-{stamp}.txt"
+        proc = subprocess.Popen(
+            [spy, "record", "--pid", str(self.pid), "--rate", "250", "--format", "raw",
+             "--threads", "--output", str(out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(1.0)  # py-spy attaches
+        return proc, out
+
+    def profile_stop(self, spy: tuple | None) -> str | None:
+        if spy is None:
+            return None
+        proc, out = spy
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        return str(out.relative_to(ROOT))
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
@@ -203,7 +235,10 @@ def prepare(var: Path, phones: int) -> tuple[dict, dict]:
     env.pop("DATABASE_URL", None)  # the embedded default: SQLite and the in-memory layer
     env.pop("REDIS_URL", None)
     manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "collectstatic", "--noinput", "-v0")
+    # Static files are the same for every mode: collected once per bench run (13 s).
+    static = Path(env.setdefault("DJANGO_STATIC_ROOT", str(var / "static")))
+    if not (static / "staticfiles.json").exists():
+        manage(env, "collectstatic", "--noinput", "-v0")
     manage(env, "load_demo")
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "WORKSHOP_VAR_DIR")})
     os.environ["DJANGO_ALLOWED_HOSTS"] = env["DJANGO_ALLOWED_HOSTS"]
@@ -432,10 +467,12 @@ async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
                 phone.scheduled = t0 + i / rate
         tasks = [asyncio.create_task(phone_vote(p, i, start)) for i, p in enumerate(ready)]
         await asyncio.sleep(0.05)  # every task is waiting on the start signal
-        cpu0 = proc_cpu_seconds(server.pid)
+        spy = server.profile_start(mode)
+        cpu0, client0 = proc_cpu_seconds(server.pid), time.process_time()
         start.set()
         await asyncio.gather(*tasks)
-        cpu1 = proc_cpu_seconds(server.pid)
+        cpu1, client1 = proc_cpu_seconds(server.pid), time.process_time()
+        result["profile"] = server.profile_stop(spy)
 
         acked = [p for p in ready if p.acked_at is not None]
         stored = await asyncio.to_thread(stored_ballots, poll_id)
@@ -489,6 +526,7 @@ async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
                 "error": projector.error,
             },
             "server_cpu_seconds_voting": round(cpu1 - cpu0, 2),
+            "client_cpu_seconds_voting": round(client1 - client0, 2),
         }
     )
     if mode == "paced":
@@ -507,7 +545,9 @@ async def connections_run(server: Server, info: dict) -> dict:
     result: dict = {"mode": "connections"}
     before = server.memory().get("VmRSS")
     try:
+        spy = server.profile_start("connections")
         seconds = await connect_phones(phones, f"ws://127.0.0.1:{port}/ws/j/{JOIN_CODE}/", port)
+        result["profile"] = server.profile_stop(spy)
         result.update(connect_summary(phones, seconds))
         await asyncio.sleep(2.0)  # idle: let presence pushes and garbage settle
         mem = server.memory()
@@ -533,7 +573,7 @@ async def connections_run(server: Server, info: dict) -> dict:
 
 
 def run_mode(mode: str, phones: int, rate: float) -> dict:
-    pinned = can_pin()
+    pinned = PINNED
     var = Path(tempfile.mkdtemp(prefix=f"wl-bench-{mode}-"))
     result: dict = {"mode": mode}
     server = None
@@ -662,7 +702,7 @@ def meta() -> dict:
         "python": sys.version.split()[0],
         "versions": {n: version(n) for n in ("django", "channels", "daphne", "websockets")},
         "setup": "one daphne, SQLite (WAL), in-memory channel layer; fresh database per mode",
-        "cpu_pinning": "server CPU 0, client CPU 1 (taskset)" if can_pin() else "none",
+        "cpu_pinning": "server CPU 0, client CPU 1 (taskset)" if PINNED else "none",
         "notes": [
             "attendees bulk-created and cookies signed in the bench process (no page loads)",
             "vote opened with voting.services.poll_open before phones connect",
@@ -733,13 +773,21 @@ def main() -> int:
         return 0
 
     modes = MODES if args.mode == "all" else (args.mode,)
+    static = None
+    if "DJANGO_STATIC_ROOT" not in os.environ:
+        static = tempfile.mkdtemp(prefix="wl-bench-static-")
+        os.environ["DJANGO_STATIC_ROOT"] = static
     results = {}
-    for mode in modes:
-        print(f"==> {mode} ...", file=sys.stderr, flush=True)
-        if len(modes) == 1:
-            results[mode] = run_mode(mode, args.phones or DEFAULT_PHONES[mode], args.rate)
-        else:
-            results[mode] = run_child(mode, args)
+    try:
+        for mode in modes:
+            print(f"==> {mode} ...", file=sys.stderr, flush=True)
+            if len(modes) == 1:
+                results[mode] = run_mode(mode, args.phones or DEFAULT_PHONES[mode], args.rate)
+            else:
+                results[mode] = run_child(mode, args)
+    finally:
+        if static:
+            shutil.rmtree(static, ignore_errors=True)
     targets = verdicts(results)
     document = {"meta": meta(), **results, "targets": targets}
     text = json.dumps(document, indent=2, ensure_ascii=False)

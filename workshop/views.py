@@ -132,7 +132,8 @@ def screen(request, code: str, secret: str):
             "snap": snap,
             "mode": screen_mode(snap),
             "qr_svg": qr_svg(join_url),
-            "join_host": join_url.split("://", 1)[-1],
+            # Shown without scheme or trailing slash (APPEND_SLASH redirects): easier to type.
+            "join_host": join_url.split("://", 1)[-1].rstrip("/"),
             "ws_url": _ws_url(f"/ws/s/{workshop.join_code}/screen/{secret}/"),
         },
     )

@@ -61,7 +61,7 @@ def test_projector_opens_with_its_secret_and_shows_the_qr_code(client, demo_work
     secret = live_state_ensure(workshop=demo_workshop).screen_secret
     body = client.get(f"/s/PCN25/screen/{secret}/").content.decode()
     assert "<svg" in body and "http://testserver/j/PCN25/" not in body  # shown without scheme
-    assert "testserver/j/PCN25/" in body and "PCN25" in body
+    assert "testserver/j/PCN25<" in body
 
 
 def test_projector_with_a_wrong_secret_is_not_found(client, demo_workshop):

@@ -1,0 +1,115 @@
+"""The live vote in real Chromium: console, projector and two phones, each in its own context."""
+
+import json
+import re
+import subprocess
+import sys
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import FACILITATOR, ROOT, axe_violations, screenshot
+
+
+def _log_in(page, live_app, next_url):
+    page.goto(f"{live_app.url}/admin/login/?next={next_url}")
+    page.get_by_label("Username").fill(FACILITATOR[0])
+    page.get_by_label("Password").fill(FACILITATOR[1])
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(live_app.url + next_url)
+
+
+def _ballots_in_db(live_app) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c",
+         "import json; from voting.models import Ballot; "
+         "print(json.dumps(sorted(Ballot.objects.values_list('theme__title', flat=True))))"],
+        cwd=ROOT, env=live_app.env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_console_runs_the_vote_while_projector_and_phones_follow_live(
+    live_app, new_laptop, new_phone
+):
+    console = new_laptop(1280, 800)
+    _log_in(console, live_app, "/s/PCN25/console/")
+    expect(console.locator("[data-live-status]")).to_have_text("Live")
+
+    projector = new_laptop(1280, 720)
+    projector.goto(live_app.url + console.locator("#open-screen").get_attribute("href"))
+    expect(projector.locator("[data-live-status]")).to_have_text("Live")
+    expect(projector.locator("[data-live-status]")).to_be_hidden()
+    expect(projector.locator(".join__code")).to_contain_text("PCN25")
+    expect(projector.locator(".join__qr svg")).to_be_visible()
+
+    phones = []
+    for _ in range(2):
+        page = new_phone()
+        page.goto(live_app.url + "/j/PCN25/")
+        expect(page.locator("[data-live-status]")).to_be_hidden()  # hidden once live
+        expect(page.locator("#phone-live")).to_contain_text("The session will start soon")
+        phones.append(page)
+    one, two = phones
+
+    # The facilitator starts the session and opens the vote; nobody reloads.
+    console.get_by_role("button", name="Next").click()
+    expect(projector.locator("#screen-main h1")).to_have_text("Welcome and introductions")
+    expect(console.locator(".countdown")).to_contain_text(re.compile(r"\d+:\d\d left"))
+    console.get_by_label("Show live bars on the projector while voting").check()
+    console.get_by_role("button", name="Open the vote").click()
+    expect(console.locator("#console-flash")).to_have_text("The vote is open.")
+    for page in phones:
+        expect(page.locator("#phone-live .option")).to_have_count(3)
+    expect(projector.locator("#screen-main")).to_have_attribute("data-mode", "vote")
+    expect(projector.locator(".tally__count")).to_have_text("0 votes")
+
+    one.get_by_role("button", name="Policy and history").tap()
+    expect(one.locator("#phone-live .notice")).to_contain_text("Your vote: Policy and history")
+    expect(projector.locator(".tally__count")).to_have_text("1 vote")
+    two.get_by_role("button", name="System engagement").tap()
+    expect(projector.locator(".tally__count")).to_have_text("2 votes")
+    expect(console.locator("#turnout")).to_contain_text("2 ballots")
+
+    assert axe_violations(one) == []
+    screenshot(one, "live-01-phone-ballot")
+    # The first phone changes its mind: still two ballots, now both for System engagement.
+    one.get_by_role("button", name="System engagement").tap()
+    expect(one.locator("#phone-live .notice")).to_contain_text("Your vote: System engagement")
+    expect(one.locator(".option--chosen")).to_have_count(1)
+    expect(projector.locator(".bar", has_text="System engagement")).to_contain_text("2")
+    expect(projector.locator(".tally__count")).to_have_text("2 votes")
+    assert _ballots_in_db(live_app) == ["System engagement", "System engagement"]
+    assert axe_violations(projector) == []
+    screenshot(projector, "live-02-projector-voting")
+    assert axe_violations(console) == []
+    screenshot(console, "live-03-console-open")
+
+    # Close by keyboard shortcut, reveal, decide.
+    console.keyboard.press("c")
+    expect(console.locator("#console-vote .state")).to_contain_text("Closed")
+    for page in phones:
+        expect(page.locator("#phone-live h2")).to_have_text("Voting has closed")
+    console.get_by_role("button", name="Reveal the results").click()
+    expect(one.locator("#phone-live .bars")).to_be_visible()
+    console.get_by_role("button", name="Decide the theme").click()
+    expect(console.locator("#console-vote .state")).to_contain_text("Decided: System engagement")
+    for page in phones:
+        expect(page.locator("#chosen-theme")).to_have_text("System engagement")
+    expect(projector.locator("#screen-chosen")).to_have_text("System engagement")
+    expect(projector.locator(".findings li")).to_have_count(4)
+
+    assert axe_violations(two) == []
+    screenshot(two, "live-04-phone-decided")
+    assert axe_violations(projector) == []
+    screenshot(projector, "live-05-projector-decided")
+    screenshot(console, "live-06-console-decided")
+
+
+def test_phone_without_a_socket_votes_by_posting_the_form(live_app, browser, pw):
+    device = {k: v for k, v in pw.devices["iPhone 13"].items() if k != "default_browser_type"}
+    context = browser.new_context(**device, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_app.url + "/j/PCN25/")
+    # After the flow above the vote is decided: the page says so without JavaScript.
+    expect(page.locator("#chosen-theme")).to_have_text("System engagement")
+    context.close()
