@@ -60,3 +60,86 @@ class Person(models.Model):
     @property
     def affiliation(self) -> str:
         return ", ".join(p for p in (self.job_title, self.organisation) if p)
+
+
+TEXT_LIMIT = 280
+
+
+class Question(models.Model):
+    """An audience question for the panel. Status moves only through panel.services."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        LIVE = "live", "Live"
+        ANSWERED = "answered", "Answered"
+        HIDDEN = "hidden", "Hidden"
+
+    workshop = models.ForeignKey(
+        "workshop.Workshop", on_delete=models.CASCADE, related_name="questions"
+    )
+    attendee = models.ForeignKey(
+        "workshop.Attendee", on_delete=models.CASCADE, related_name="questions"
+    )
+    text = models.CharField(max_length=TEXT_LIMIT)
+    author_name = models.CharField(max_length=60, blank=True, help_text="Empty: anonymous.")
+    theme = models.ForeignKey(
+        "evidence.Theme", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    panellist = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workshop", "status"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Upvote(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="upvotes")
+    attendee = models.ForeignKey(
+        "workshop.Attendee", on_delete=models.CASCADE, related_name="upvotes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "attendee"], name="one_upvote_per_attendee")
+        ]
+
+    def __str__(self) -> str:
+        return f"Upvote {self.pk}"
+
+
+class BoardPost(models.Model):
+    """A participant's view of an opportunity or a challenge, shown on the board."""
+
+    class Kind(models.TextChoices):
+        OPPORTUNITY = "opportunity", "Opportunity"
+        CHALLENGE = "challenge", "Challenge"
+
+    workshop = models.ForeignKey(
+        "workshop.Workshop", on_delete=models.CASCADE, related_name="board_posts"
+    )
+    attendee = models.ForeignKey(
+        "workshop.Attendee", on_delete=models.CASCADE, related_name="board_posts"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    text = models.CharField(max_length=TEXT_LIMIT)
+    theme = models.ForeignKey(
+        "evidence.Theme", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    hidden = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:50]}"

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 
-from panel.models import Person
+from panel.models import BoardPost, Person, Question, Upvote
 from workshop.models import AgendaItem, Workshop
 
 
@@ -40,3 +40,64 @@ def person_get(*, workshop: Workshop, pk: int) -> Person | None:
         .filter(pk=pk)
         .first()
     )
+
+
+# --- Questions and the board ---------------------------------------------------------------
+
+VISIBLE = (Question.Status.LIVE, Question.Status.ANSWERED)
+LIST_LIMIT = 50
+
+
+def _questions(workshop_id: int) -> QuerySet[Question]:
+    return (
+        Question.objects.filter(workshop_id=workshop_id)
+        .select_related("theme", "panellist")
+        .annotate(votes=Count("upvotes"))
+    )
+
+
+def questions_visible(*, workshop_id: int, sort: str = "top") -> list[Question]:
+    """What every phone sees: live and answered questions, most votes or newest first."""
+    order = ["-votes", "-created_at", "-id"] if sort == "top" else ["-created_at", "-id"]
+    return list(_questions(workshop_id).filter(status__in=VISIBLE).order_by(*order)[:LIST_LIMIT])
+
+
+def questions_queue(*, workshop_id: int) -> dict[str, list[Question]]:
+    """The console's queue by status: waiting oldest first, live by votes, the rest newest."""
+    rows = list(_questions(workshop_id).order_by("-created_at", "-id")[: LIST_LIMIT * 4])
+    queue = {status: [q for q in rows if q.status == status] for status in Question.Status.values}
+    queue[Question.Status.PENDING].reverse()
+    queue[Question.Status.LIVE].sort(key=lambda q: (-q.votes, -q.created_at.timestamp()))
+    return queue
+
+
+def question_get(*, workshop_id: int, pk: int | None) -> Question | None:
+    if not pk:
+        return None
+    return _questions(workshop_id).filter(pk=pk).first()
+
+
+def board_posts(*, workshop_id: int, theme_id: int | None = None) -> dict[str, list[BoardPost]]:
+    """Visible posts, newest first, in two columns; only the chosen theme's once decided."""
+    posts = BoardPost.objects.filter(workshop_id=workshop_id, hidden=False).select_related("theme")
+    if theme_id:
+        posts = posts.filter(theme_id=theme_id)
+    posts = list(posts[: LIST_LIMIT * 2])
+    return {kind: [p for p in posts if p.kind == kind] for kind in BoardPost.Kind.values}
+
+
+def board_posts_all(*, workshop_id: int) -> list[BoardPost]:
+    """Every post, hidden ones included, for the console."""
+    return list(
+        BoardPost.objects.filter(workshop_id=workshop_id).select_related("theme")[:LIST_LIMIT]
+    )
+
+
+def attendee_marks(*, attendee_id: int | None) -> tuple[set[int], set[int]]:
+    """(questions this attendee asked, questions this attendee upvoted)."""
+    if not attendee_id:
+        return set(), set()
+    mine = set(Question.objects.filter(attendee_id=attendee_id).values_list("pk", flat=True))
+    upvoted = Upvote.objects.filter(attendee_id=attendee_id).values_list("question_id", flat=True)
+    upvoted = set(upvoted)
+    return mine, upvoted

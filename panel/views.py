@@ -1,9 +1,21 @@
-from django.http import Http404
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from panel.selectors import people_by_role, person_get
+from panel.forms import BoardPostForm, QuestionForm, UpvoteForm
+from panel.models import TEXT_LIMIT, Person, Question
+from panel.selectors import (
+    attendee_marks,
+    board_posts,
+    people_by_role,
+    person_get,
+    questions_visible,
+)
+from panel.services import board_post_submit, question_submit, question_unvote, question_upvote
 from workshop.http import with_workshop
+from workshop.live.snapshot import live_snapshot
 
 
 @require_GET
@@ -27,3 +39,113 @@ def phone_person(request, *, workshop, pk: int):
         "panel/phone/person.html",
         {"workshop": workshop, "person": person, "tab": "people"},
     )
+
+
+# --- Questions and the board (phone pages, and the form POSTs that back the socket) -----
+
+
+def _panel_page_context(workshop, attendee_id) -> dict:
+    mine, upvoted = attendee_marks(attendee_id=attendee_id)
+    return {
+        "workshop": workshop,
+        "code": workshop.join_code,
+        "limit": TEXT_LIMIT,
+        "themes": list(workshop.themes.all()),
+        "mine": mine,
+        "upvoted": upvoted,
+    }
+
+
+@require_GET
+@with_workshop
+def phone_questions(request, *, workshop):
+    sort = "new" if request.GET.get("sort") == "new" else "top"
+    context = _panel_page_context(workshop, request.attendee_id)
+    context.update(
+        tab="questions",
+        sort=sort,
+        moderated=workshop.moderate_questions,
+        panellists=list(workshop.people.filter(role=Person.Role.PANELLIST)),
+        questions=questions_visible(workshop_id=workshop.pk, sort=sort),
+        pending=list(
+            Question.objects.filter(attendee_id=request.attendee_id, status=Question.Status.PENDING)
+        ),
+    )
+    return render(request, "panel/phone/questions.html", context)
+
+
+@require_GET
+@with_workshop
+def phone_board(request, *, workshop):
+    snap = live_snapshot(workshop=workshop)
+    theme_id = snap.chosen_theme.pk if snap.chosen_theme else None
+    context = _panel_page_context(workshop, request.attendee_id)
+    context.update(
+        tab="board",
+        board=board_posts(workshop_id=workshop.pk, theme_id=theme_id),
+        board_theme=snap.chosen_theme,
+    )
+    return render(request, "panel/phone/board.html", context)
+
+
+def _answer(request, workshop, page: str, do) -> HttpResponse:
+    """Run a service for a form POST and come back to the page with its message."""
+    try:
+        messages.success(request, do())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(page, code=workshop.join_code)
+
+
+@require_POST
+@with_workshop
+def phone_ask(request, *, workshop):
+    form = QuestionForm(request.POST)
+
+    def do():
+        if not form.is_valid():
+            raise ValidationError("That question was not understood.")
+        d = form.cleaned_data
+        question = question_submit(
+            workshop=workshop, attendee_id=request.attendee_id, text=d["text"],
+            theme_id=d["theme"], panellist_id=d["panellist"], author_name=d["author_name"],
+        )  # fmt: skip
+        if question.status == Question.Status.PENDING:
+            return "Question sent. It will appear once the facilitator approves it."
+        return "Question sent."
+
+    return _answer(request, workshop, "panel:phone-questions", do)
+
+
+@require_POST
+@with_workshop
+def phone_upvote(request, *, workshop):
+    form = UpvoteForm(request.POST)
+
+    def do():
+        if not form.is_valid():
+            raise ValidationError("Choose a question from the list.")
+        d = form.cleaned_data
+        service = question_unvote if d["action"] == "question_unvote" else question_upvote
+        service(workshop=workshop, question_id=d["question"], attendee_id=request.attendee_id)
+        return "Upvote taken back." if service is question_unvote else "Upvoted."
+
+    return _answer(request, workshop, "panel:phone-questions", do)
+
+
+@require_POST
+@with_workshop
+def phone_post(request, *, workshop):
+    form = BoardPostForm(request.POST)
+
+    def do():
+        if not form.is_valid():
+            raise ValidationError("That view was not understood.")
+        d = form.cleaned_data
+        board_post_submit(
+            workshop=workshop, attendee_id=request.attendee_id, kind=d["kind"],
+            text=d["text"], theme_id=d["theme"],
+        )  # fmt: skip
+        return "Thank you: your view is on the board."
+
+    return _answer(request, workshop, "panel:phone-board", do)

@@ -180,10 +180,10 @@ class Server:
         out = RESULTS / f"profile-{mode}-{stamp}.txt"
         proc = subprocess.Popen(
             [spy, "record", "--pid", str(self.pid), "--rate", "250", "--format", "raw",
-             "--threads", "--output", str(out)],
+             "--threads", "--output", str(out),
+             *os.environ.get("BENCH_PY_SPY_ARGS", "").split()],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        time.sleep(1.0)  # py-spy attaches
         return proc, out
 
     def profile_stop(self, spy: tuple | None) -> str | None:
@@ -197,7 +197,7 @@ class Server:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
-        return str(out.relative_to(ROOT))
+        return str(out.relative_to(ROOT)) if out.exists() else f"py-spy failed ({proc.returncode})"
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -413,11 +413,22 @@ def ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
-async def connect_phones(phones: list[Phone], url: str, port: int) -> float:
+async def connect_phones(phones: list[Phone], url: str, server: Server) -> dict:
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    started = time.perf_counter()
-    await asyncio.gather(*(phone_connect(p, url, port, gate) for p in phones))
-    return time.perf_counter() - started
+    started, cpu0, client0 = time.perf_counter(), proc_cpu_seconds(server.pid), time.process_time()
+    await asyncio.gather(*(phone_connect(p, url, server.port, gate) for p in phones))
+    seconds = time.perf_counter() - started
+    failed = [p.error for p in phones if p.error]
+    return {
+        "phones_requested": len(phones),
+        "phones_connected": len(phones) - len(failed),
+        "connect_failed": len(failed),
+        "connect_failure_example": failed[0] if failed else None,
+        "connect_seconds": round(seconds, 2),
+        "connects_per_second": round(len(phones) / seconds, 1) if seconds else None,
+        "server_cpu_seconds_connect": round(proc_cpu_seconds(server.pid) - cpu0, 2),
+        "client_cpu_seconds_connect": round(time.process_time() - client0, 2),
+    }
 
 
 async def close_all(sockets: list) -> None:
@@ -433,17 +444,6 @@ async def close_all(sockets: list) -> None:
             await asyncio.gather(*(close(ws) for ws in sockets if ws is not None))
 
 
-def connect_summary(phones: list[Phone], seconds: float) -> dict:
-    failed = [p.error for p in phones if p.error]
-    return {
-        "phones_requested": len(phones),
-        "phones_connected": len(phones) - len(failed),
-        "connect_failed": len(failed),
-        "connect_failure_example": failed[0] if failed else None,
-        "connect_seconds": round(seconds, 2),
-    }
-
-
 async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
     port, poll_id = server.port, info["poll_id"]
     base = f"ws://127.0.0.1:{port}"
@@ -454,12 +454,14 @@ async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
     listener = asyncio.create_task(projector.run(screen))
     try:
         result["server_rss_mb_before_connect"] = server.memory().get("VmRSS")
-        seconds = await connect_phones(phones, f"{base}/ws/j/{JOIN_CODE}/", port)
-        result.update(connect_summary(phones, seconds))
+        result.update(await connect_phones(phones, f"{base}/ws/j/{JOIN_CODE}/", server))
         result["server_rss_mb_connected"] = server.memory().get("VmRSS")
         ready = [p for p in phones if p.error is None]
         await asyncio.sleep(0.5)  # let the server settle (presence pushes) before voting
 
+        spy = server.profile_start(mode)
+        if spy:
+            await asyncio.sleep(1.0)  # py-spy attaches
         start = asyncio.Event()
         if mode == "paced":
             t0 = time.perf_counter() + 0.2
@@ -467,12 +469,10 @@ async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
                 phone.scheduled = t0 + i / rate
         tasks = [asyncio.create_task(phone_vote(p, i, start)) for i, p in enumerate(ready)]
         await asyncio.sleep(0.05)  # every task is waiting on the start signal
-        spy = server.profile_start(mode)
         cpu0, client0 = proc_cpu_seconds(server.pid), time.process_time()
         start.set()
         await asyncio.gather(*tasks)
         cpu1, client1 = proc_cpu_seconds(server.pid), time.process_time()
-        result["profile"] = server.profile_stop(spy)
 
         acked = [p for p in ready if p.acked_at is not None]
         stored = await asyncio.to_thread(stored_ballots, poll_id)
@@ -480,6 +480,7 @@ async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(projector.reached.wait(), TALLY_TIMEOUT)
         await asyncio.sleep(0.3)  # catch any later push (must not exceed the stored count)
+        result["profile"] = server.profile_stop(spy)
         result["server_rss_mb_end"] = server.memory().get("VmRSS")
         result["server_hwm_mb"] = server.memory().get("VmHWM")
     finally:
@@ -540,15 +541,16 @@ async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
 
 
 async def connections_run(server: Server, info: dict) -> dict:
-    port = server.port
     phones = [Phone(a, c) for a, c in info["cookies"]]
     result: dict = {"mode": "connections"}
     before = server.memory().get("VmRSS")
     try:
         spy = server.profile_start("connections")
-        seconds = await connect_phones(phones, f"ws://127.0.0.1:{port}/ws/j/{JOIN_CODE}/", port)
+        if spy:
+            await asyncio.sleep(1.0)  # py-spy attaches
+        url = f"ws://127.0.0.1:{server.port}/ws/j/{JOIN_CODE}/"
+        result.update(await connect_phones(phones, url, server))
         result["profile"] = server.profile_stop(spy)
-        result.update(connect_summary(phones, seconds))
         await asyncio.sleep(2.0)  # idle: let presence pushes and garbage settle
         mem = server.memory()
         connected = result["phones_connected"]

@@ -29,6 +29,13 @@ class Workshop(models.Model):
         blank=True,
         help_text="A note asking attendees to read something beforehand. Markdown.",
     )
+    moderate_questions = models.BooleanField(
+        default=True,
+        help_text=(
+            "On: audience questions wait for approval in the console before anyone sees them. "
+            "Off: they appear at once (the console can still hide one)."
+        ),
+    )
     join_code = models.CharField(
         max_length=JOIN_CODE_MAX,
         unique=True,
@@ -138,6 +145,9 @@ class LiveState(models.Model):
         AUTO = "auto", "Follow the session"
         JOIN = "join", "Join code and QR, full screen"
         STAGE = "stage", "Current agenda item"
+        QUESTIONS = "questions", "Top questions"
+        QUESTION = "question", "The question on screen"
+        BOARD = "board", "Opportunities and challenges"
 
     workshop = models.OneToOneField(
         Workshop, on_delete=models.CASCADE, primary_key=True, related_name="live"
@@ -164,8 +174,19 @@ class LiveState(models.Model):
         default=_screen_secret,
         help_text="Part of the projector's address; the projector needs no login.",
     )
+    screen_question = models.ForeignKey(
+        "panel.Question",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The audience question on the projector.",
+    )
     version = models.PositiveIntegerField(
         default=0, help_text="Bumped by every change, so clients can drop stale pushes."
+    )
+    panel_version = models.PositiveIntegerField(
+        default=0, help_text="Bumped by every question, upvote or board change."
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -40,6 +40,11 @@ panel_patterns = (
     [
         path(CODE + "people/", panel_views.phone_people, name="phone-people"),
         path(CODE + "people/<int:pk>/", panel_views.phone_person, name="phone-person"),
+        path(CODE + "questions/", panel_views.phone_questions, name="phone-questions"),
+        path(CODE + "questions/ask/", panel_views.phone_ask, name="phone-ask"),
+        path(CODE + "questions/upvote/", panel_views.phone_upvote, name="phone-upvote"),
+        path(CODE + "board/", panel_views.phone_board, name="phone-board"),
+        path(CODE + "board/post/", panel_views.phone_post, name="phone-post"),
     ],
     "panel",
 )

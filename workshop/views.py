@@ -13,7 +13,7 @@ from workshop.forms import JoinForm
 from workshop.http import with_workshop
 from workshop.live.actions import console_action
 from workshop.live.presence import phones_here
-from workshop.live.render import phone_html, qr_svg, screen_mode
+from workshop.live.render import console_panel_context, phone_html, qr_svg, screen_context
 from workshop.live.snapshot import live_snapshot
 from workshop.models import LiveState
 from workshop.selectors import agenda_schedule, workshop_by_code
@@ -90,6 +90,7 @@ def console(request, code: str):
         {
             "snap": snap,
             "phones": phones_here(workshop.pk),
+            "panel": console_panel_context(snap),
             "screen_choices": LiveState.Screen.choices,
             "tie_rules": Poll.TieRule.choices,
             "join_url": _join_url(request, workshop),
@@ -129,8 +130,7 @@ def screen(request, code: str, secret: str):
         request,
         "workshop/screen/screen.html",
         {
-            "snap": snap,
-            "mode": screen_mode(snap),
+            **screen_context(snap),
             "qr_svg": qr_svg(join_url),
             # Shown without scheme or trailing slash (APPEND_SLASH redirects): easier to type.
             "join_host": join_url.split("://", 1)[-1].rstrip("/"),

@@ -35,6 +35,14 @@
     if (!live) event.stopPropagation();
   }, true);
 
+  // Character counters for questions and views.
+  document.addEventListener("input", function (event) {
+    var box = event.target, id = box.dataset && box.dataset.counter;
+    if (!id) return;
+    var out = document.getElementById(id), left = box.maxLength - box.value.length;
+    if (out) out.textContent = left + " character" + (left === 1 ? "" : "s") + " left";
+  });
+
   // Console countdown: the server renders the text; this keeps it moving between pushes.
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   setInterval(function () {

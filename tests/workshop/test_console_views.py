@@ -82,8 +82,8 @@ def test_projector_and_console_query_counts_are_fixed(
             ballot_cast(poll_id=poll.pk, attendee_id=attendee.pk, theme_id=theme.pk)
     secret = live_state_ensure(workshop=demo_workshop).screen_secret
     # session, user, permissions (2), workshop, live state (2), agenda, leads, vote, options,
-    # tally (3): the same with 9 ballots as with 9,000.
-    with django_assert_num_queries(14):
+    # tally (3), question queue, board: the same with 9 ballots as with 9,000.
+    with django_assert_num_queries(16):
         facilitator.get("/s/PCN25/console/")
     # projector: workshop, secret, live state, agenda, leads, vote, options, tally (3)
     with django_assert_num_queries(10):

@@ -7,6 +7,8 @@ writes by itself.
 from django import forms
 from django.core.exceptions import ValidationError
 
+from panel import services as panel
+from panel.models import BoardPost, Question
 from voting import services as voting
 from voting.models import Poll
 from voting.selectors import poll_current
@@ -25,6 +27,11 @@ CONSOLE_ACTIONS = {
     "poll_reveal": "The results are on the projector.",
     "poll_decide": "The theme is decided.",
     "poll_runoff": "The run-off vote is open.",
+    "question_approve": "The question is live.",
+    "question_hide": "The question is hidden.",
+    "question_answered": "The question is marked answered.",
+    "question_on_screen": "The question is on the projector.",
+    "board_hide": "The view is hidden.",
 }
 
 
@@ -35,10 +42,20 @@ class ConsoleActionForm(forms.Form):
     screen = forms.ChoiceField(required=False, choices=LiveState.Screen.choices)
     tie_rule = forms.ChoiceField(required=False, choices=Poll.TieRule.choices)
     show_bars = forms.BooleanField(required=False)
+    question = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    post = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
     def clean(self):
         data = super().clean()
-        needs = {"stage_goto": "item", "screen_show": "screen"}
+        needs = {
+            "stage_goto": "item",
+            "screen_show": "screen",
+            "question_approve": "question",
+            "question_hide": "question",
+            "question_answered": "question",
+            "question_on_screen": "question",
+            "board_hide": "post",
+        }
         field = needs.get(data.get("action"))
         if field and not data.get(field):
             raise ValidationError("That action needs a choice: use the console's buttons.")
@@ -89,4 +106,19 @@ def console_action(*, workshop: Workshop, data) -> str:
         voting.poll_decide(poll=_current_poll(workshop), theme_id=d["theme"])
     elif action == "poll_runoff":
         voting.poll_runoff_start(poll=_current_poll(workshop))
+    elif action.startswith("question_"):
+        question = Question.objects.filter(workshop=workshop, pk=d["question"]).first()
+        if question is None:
+            raise ValidationError("That question is not in this workshop.")
+        {
+            "question_approve": panel.question_approve,
+            "question_hide": panel.question_hide,
+            "question_answered": panel.question_mark_answered,
+            "question_on_screen": panel.question_put_on_screen,
+        }[action](question=question)
+    elif action == "board_hide":
+        post = BoardPost.objects.filter(workshop=workshop, pk=d["post"]).first()
+        if post is None:
+            raise ValidationError("That view is not in this workshop.")
+        panel.board_post_hide(post=post)
     return CONSOLE_ACTIONS[action]

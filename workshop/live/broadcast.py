@@ -40,6 +40,9 @@ def workshop_state_changed(*, workshop_id: int) -> None:
         },
     }
     async_to_sync(_send_all)(workshop_id, events)
+    if snap.state.panel_version:
+        # The board follows the chosen theme, and the projector may show the panel's lists.
+        async_to_sync(coalesce.panel_changed)(workshop_id)
 
 
 async def _send_all(workshop_id: int, events: dict) -> None:
@@ -51,3 +54,8 @@ async def _send_all(workshop_id: int, events: dict) -> None:
 def poll_tally_changed(*, polls: dict[int, int]) -> None:
     """Ballots were committed for these polls ({poll id: workshop id}): push, coalesced."""
     async_to_sync(coalesce.tally_changed)(polls)
+
+
+def panel_changed(*, workshop_id: int) -> None:
+    """A question, an upvote or a board post changed: push, coalesced."""
+    async_to_sync(coalesce.panel_changed)(workshop_id)

@@ -23,7 +23,16 @@ from voting.models import Poll
 from voting.selectors import poll_tally
 from workshop.live import presence
 from workshop.live.groups import Surface, group_name
-from workshop.live.render import console_tally_html, screen_tally_html
+from workshop.live.render import (
+    console_html,
+    console_tally_html,
+    panel_cache,
+    phone_panel_payload,
+    screen_main_html,
+    screen_mode,
+    screen_tally_html,
+)
+from workshop.live.snapshot import live_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,21 @@ def _tally_payload(poll_id: int) -> dict | None:
     }
 
 
+PANEL_MODES = {"question", "questions", "board"}
+
+
+def _panel_payload(workshop_id: int) -> dict:
+    snap = live_snapshot(workshop_id=workshop_id)
+    phone = phone_panel_payload(snap)
+    panel_cache.put(workshop_id, phone["version"], phone)
+    return {
+        "version": phone["version"],
+        "phone": phone,
+        "console_html": console_html(snap, phones=0),
+        "screen_html": screen_main_html(snap) if screen_mode(snap) in PANEL_MODES else "",
+    }
+
+
 class Coalescer:
     def __init__(self, *, serving: bool):
         # serving: the loop lives as long as the server (it hosts consumers). Otherwise (a
@@ -53,6 +77,7 @@ class Coalescer:
         self.serving = serving
         self.tallies: dict[int, int] = {}  # poll id -> workshop id
         self.presence: set[int] = set()
+        self.panels: set[int] = set()
         self.last_flush = 0.0
         self.task: asyncio.Task | None = None
         self.heartbeat: asyncio.Task | None = None
@@ -68,21 +93,27 @@ class Coalescer:
         if self.heartbeat is None or self.heartbeat.done():
             self.heartbeat = _spawn(self._beat())
 
+    def mark_panel(self, *, workshop_id: int) -> None:
+        self.panels.add(workshop_id)
+        self._kick()
+
     def _kick(self) -> None:
         if self.task is None or self.task.done():
             self.task = _spawn(self._run())
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        while self.tallies or self.presence:
+        while self.tallies or self.presence or self.panels:
             wait = self.last_flush + INTERVAL - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
             tallies, self.tallies = self.tallies, {}
             workshops, self.presence = self.presence, set()
+            panels, self.panels = self.panels, set()
             self.last_flush = loop.time()
             try:
                 await self._flush(tallies, workshops)
+                await self._flush_panels(panels)
             except Exception:  # a failed push must not stop later ones
                 log.exception("live push failed")
 
@@ -110,6 +141,28 @@ class Coalescer:
                     "at": time.time(),
                 },
             )
+
+    async def _flush_panels(self, workshops: set[int]) -> None:
+        for workshop_id in workshops:
+            payload = await database_sync_to_async(_panel_payload)(workshop_id)
+            version = payload["version"]
+            events = {
+                Surface.PHONE: {"type": "panel.changed", "version": version, **payload["phone"]},
+                Surface.CONSOLE: {
+                    "type": "panel.changed",
+                    "version": version,
+                    "html": payload["console_html"],
+                },
+                Surface.SCREEN: {
+                    "type": "panel.changed",
+                    "version": version,
+                    "html": payload["screen_html"],
+                },
+            }
+            for surface, event in events.items():
+                await self.layer.group_send(
+                    group_name(workshop_id=workshop_id, surface=surface), event
+                )
 
     async def _beat(self) -> None:
         while presence._phones:
@@ -147,4 +200,11 @@ async def tally_changed(polls: dict[int, int]) -> None:
         c.mark_tally(poll_id=poll_id, workshop_id=workshop_id)
     if not c.serving:
         # No long-lived loop here: push now rather than leave a task to die with the loop.
+        await c.task
+
+
+async def panel_changed(workshop_id: int) -> None:
+    c = coalescer()
+    c.mark_panel(workshop_id=workshop_id)
+    if not c.serving:
         await c.task

@@ -12,6 +12,16 @@ from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
+from panel.forms import BoardPostForm, QuestionForm, UpvoteForm
+from panel.html import cleared_textarea, mine_mark, my_pending, upvote_form
+from panel.models import Question
+from panel.selectors import attendee_marks
+from panel.services import (
+    board_post_submit,
+    question_submit,
+    question_unvote,
+    question_upvote,
+)
 from voting.forms import VoteForm
 from voting.selectors import ballot_choice, poll_current
 from voting.services import BallotRequest
@@ -21,7 +31,12 @@ from workshop.live.actions import console_action
 from workshop.live.batcher import batcher
 from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
 from workshop.live.groups import Surface, group_name
-from workshop.live.render import console_html, phone_variants_current, screen_main_html
+from workshop.live.render import (
+    console_html,
+    phone_panel_current,
+    phone_variants_current,
+    screen_main_html,
+)
 from workshop.live.snapshot import live_snapshot
 from workshop.models import LiveState, Workshop
 from workshop.selectors import workshop_by_code
@@ -117,9 +132,18 @@ def _phone_state(workshop_id: int, attendee_id: int | None) -> tuple[int, dict, 
     return version, variants, (poll.pk if poll else None), choice
 
 
+def _phone_panel_state(workshop_id: int, attendee_id: int | None):
+    payload = phone_panel_current(workshop_id=workshop_id)
+    if payload is None:
+        return None, set(), set()
+    return (payload, *attendee_marks(attendee_id=attendee_id))
+
+
 class PhoneConsumer(LiveConsumer):
     surface = Surface.PHONE
-    actions = frozenset({"vote"})
+    actions = frozenset(
+        {"vote", "question_ask", "question_upvote", "question_unvote", "board_post"}
+    )
     flash_id = "phone-flash"
 
     async def joined(self):
@@ -132,6 +156,32 @@ class PhoneConsumer(LiveConsumer):
         presence.phone_connected(self.workshop.pk)
         coalescer().mark_presence(workshop_id=self.workshop.pk)
         await self.send_card()
+        # Questions and the board: only once any exist (a quiet room costs nothing here).
+        self.panel, self.mine, self.upvoted = await database_sync_to_async(_phone_panel_state)(
+            self.workshop.pk, self.attendee_id
+        )
+        self.panel_version = self.panel["version"] if self.panel else 0
+        if self.panel:
+            await self.send_panel()
+
+    async def send_panel(self):
+        panel, code = self.panel, self.workshop.join_code
+        votes, pending = panel["votes"], panel["pending"]
+        patch = [mine_mark(question_id=q) for q in self.mine if str(q) in votes]
+        patch += [
+            upvote_form(code=code, question_id=q, votes=votes[str(q)], pressed=True)
+            for q in self.upvoted
+            if str(q) in votes
+        ]
+        mine_pending = [pending[str(q)] for q in sorted(self.mine) if str(q) in pending]
+        patch.append(my_pending(items=mine_pending))
+        await self.send(text_data=panel["html"] + "".join(patch))
+
+    async def panel_changed(self, event):
+        if event["version"] < self.panel_version:
+            return
+        self.panel_version, self.panel = event["version"], event
+        await self.send_panel()
 
     async def left(self):
         presence.phone_disconnected(self.workshop.pk)
@@ -142,6 +192,8 @@ class PhoneConsumer(LiveConsumer):
         await self.send(text_data=self.variants.get(key, self.variants[""]))
 
     async def act(self, action, content):
+        if action != "vote":
+            return await self.act_panel(action, content)
         form = VoteForm(content)
         if not form.is_valid():
             return await self.refuse("Choose one of the themes on the ballot.")
@@ -158,6 +210,57 @@ class PhoneConsumer(LiveConsumer):
             return await self.refuse(result.error)
         self.poll_id, self.choice = result.request.poll_id, result.request.theme_id
         await self.send_card()
+
+    async def act_panel(self, action, content):
+        if self.attendee_id is None:
+            return await self.refuse("Reload the page to join this workshop first.")
+        workshop, attendee_id = self.workshop, self.attendee_id
+        try:
+            if action == "question_ask":
+                form = QuestionForm(content)
+                if not form.is_valid():
+                    return await self.refuse("That question was not understood.")
+                d = form.cleaned_data
+                question = await database_sync_to_async(question_submit)(
+                    workshop=workshop, attendee_id=attendee_id, text=d["text"],
+                    theme_id=d["theme"], panellist_id=d["panellist"],
+                    author_name=d["author_name"],
+                )  # fmt: skip
+                self.mine.add(question.pk)
+                await self.tell(
+                    "Question sent. It will appear once the facilitator approves it."
+                    if question.status == Question.Status.PENDING
+                    else "Question sent."
+                )
+                await self.send(text_data=cleared_textarea("q-text", "q-count"))
+            elif action == "board_post":
+                form = BoardPostForm(content)
+                if not form.is_valid():
+                    return await self.refuse("That view was not understood.")
+                d = form.cleaned_data
+                await database_sync_to_async(board_post_submit)(
+                    workshop=workshop, attendee_id=attendee_id, kind=d["kind"],
+                    text=d["text"], theme_id=d["theme"],
+                )  # fmt: skip
+                await self.tell("Thank you: your view is on the board.")
+                await self.send(text_data=cleared_textarea("p-text", "p-count"))
+            else:
+                form = UpvoteForm(content)
+                if not form.is_valid():
+                    return await self.refuse("Choose a question from the list.")
+                question_id = form.cleaned_data["question"]
+                service = question_upvote if action == "question_upvote" else question_unvote
+                votes = await database_sync_to_async(service)(
+                    workshop=workshop, question_id=question_id, attendee_id=attendee_id
+                )
+                pressed = action == "question_upvote"
+                (self.upvoted.add if pressed else self.upvoted.discard)(question_id)
+                form_html = upvote_form(
+                    code=workshop.join_code, question_id=question_id, votes=votes, pressed=pressed
+                )
+                await self.send(text_data=form_html)
+        except ValidationError as error:
+            await self.refuse(" ".join(error.messages))
 
     async def workshop_state_changed(self, event):
         if self.is_stale(event):
@@ -201,6 +304,11 @@ class ScreenConsumer(LiveConsumer):
             self.tally_versions[event["poll"]] = event["version"]
             await self.send(text_data=event["html"])
 
+    async def panel_changed(self, event):
+        if event["html"] and event["version"] >= getattr(self, "panel_version", -1):
+            self.panel_version = event["version"]
+            await self.send(text_data=event["html"])
+
 
 def _console_state(workshop_id: int) -> tuple[int, str, int]:
     snap = live_snapshot(workshop_id=workshop_id)
@@ -215,7 +323,8 @@ class ConsoleConsumer(LiveConsumer):
         {
             "stage_next", "stage_previous", "stage_goto", "screen_show", "poll_open",
             "poll_close", "poll_show_bars", "poll_hide_bars", "poll_reveal", "poll_decide",
-            "poll_runoff",
+            "poll_runoff", "question_approve", "question_hide", "question_answered",
+            "question_on_screen", "board_hide",
         }
     )  # fmt: skip
     flash_id = "console-flash"
@@ -261,6 +370,11 @@ class ConsoleConsumer(LiveConsumer):
         if event["version"] >= self.tally_versions.get(event["poll"], -1):
             self.tally_versions[event["poll"]] = event["version"]
             self.total = event["total"]
+            await self.send(text_data=event["html"] + self.turnout())
+
+    async def panel_changed(self, event):
+        if event["version"] >= getattr(self, "panel_version", -1):
+            self.panel_version = event["version"]
             await self.send(text_data=event["html"] + self.turnout())
 
     async def workshop_phones_counted(self, event):

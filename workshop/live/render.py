@@ -13,6 +13,14 @@ from functools import lru_cache
 import segno
 from django.template.loader import render_to_string
 
+from panel.models import Question
+from panel.selectors import (
+    board_posts,
+    board_posts_all,
+    question_get,
+    questions_queue,
+    questions_visible,
+)
 from voting.models import Poll
 from voting.selectors import Tally
 from workshop.live.snapshot import LiveSnapshot, live_snapshot
@@ -54,23 +62,94 @@ def phone_variants(snap: LiveSnapshot) -> dict[str, str]:
     return variants
 
 
+def _board_theme_id(snap: LiveSnapshot) -> int | None:
+    return snap.chosen_theme.pk if snap.chosen_theme else None
+
+
+def screen_context(snap: LiveSnapshot) -> dict:
+    """What the projector's main area needs; panel data only for the modes that show it."""
+    mode = screen_mode(snap)
+    panel = {}
+    workshop_id = snap.workshop.pk
+    if mode == "question":
+        panel["screen_question"] = question_get(
+            workshop_id=workshop_id, pk=snap.state.screen_question_id
+        )
+    elif mode == "questions":
+        panel["top"] = questions_visible(workshop_id=workshop_id, sort="top")[:5]
+    elif mode == "board":
+        panel["board"] = board_posts(workshop_id=workshop_id, theme_id=_board_theme_id(snap))
+    return {"snap": snap, "mode": mode, "panel": panel}
+
+
 def screen_main_html(snap: LiveSnapshot) -> str:
-    return render_to_string(
-        "workshop/screen/screen.html#main", {"snap": snap, "mode": screen_mode(snap)}
-    )
+    return render_to_string("workshop/screen/screen.html#main", screen_context(snap))
+
+
+def console_panel_context(snap: LiveSnapshot) -> dict:
+    return {
+        "queue": questions_queue(workshop_id=snap.workshop.pk),
+        "statuses": Question.Status.choices,
+        "posts": board_posts_all(workshop_id=snap.workshop.pk),
+    }
 
 
 def console_html(snap: LiveSnapshot, *, phones: int) -> str:
+    panel = console_panel_context(snap)
     context = {
         "snap": snap,
         "phones": phones,
         "screen_choices": LiveState.Screen.choices,
         "tie_rules": Poll.TieRule.choices,
         "csrf_token": "",
+        **panel,
     }
-    return render_to_string("workshop/console/console.html#stage", context) + render_to_string(
-        "workshop/console/console.html#vote", context
+    return "".join(
+        render_to_string(name, context)
+        for name in (
+            "workshop/console/console.html#stage",
+            "workshop/console/console.html#vote",
+            "panel/console/panel.html#questions",
+            "panel/console/panel.html#board",
+        )
     )
+
+
+def phone_panel_payload(snap: LiveSnapshot) -> dict:
+    """The question lists (both sorts) and the board, rendered once for every phone, with
+    what each phone needs to patch in its own marks: vote counts and pending items."""
+    workshop_id, code = snap.workshop.pk, snap.workshop.join_code
+    base = {"code": code, "mine": set(), "upvoted": set()}
+    html = []
+    votes = {}
+    for sort in ("top", "new"):
+        questions = questions_visible(workshop_id=workshop_id, sort=sort)
+        votes.update({q.pk: q.votes for q in questions})
+        html.append(
+            render_to_string(
+                "panel/phone/questions.html#list",
+                {**base, "list_id": f"questions-{sort}", "questions": questions},
+            )
+        )
+    html.append(
+        render_to_string(
+            "panel/phone/board.html#board",
+            {
+                "board": board_posts(workshop_id=workshop_id, theme_id=_board_theme_id(snap)),
+                "board_theme": snap.chosen_theme,
+            },
+        )
+    )
+    pending = {
+        q.pk: render_to_string("panel/phone/questions.html#pending-item", {"q": q})
+        for q in Question.objects.filter(workshop_id=workshop_id, status=Question.Status.PENDING)
+    }
+    return {
+        "version": snap.state.panel_version,
+        "html": "".join(html),
+        "votes": {str(k): v for k, v in votes.items()},
+        "pending": {str(k): v for k, v in pending.items()},
+    }
 
 
 def screen_tally_html(*, tally: Tally, poll: Poll) -> str:
@@ -117,6 +196,7 @@ class PhoneVariantCache:
 
 
 phone_cache = PhoneVariantCache()
+panel_cache = PhoneVariantCache()  # phone panel payloads by (workshop, panel version)
 
 
 def phone_variants_current(*, workshop_id: int) -> tuple[int, dict[str, str]]:
@@ -130,3 +210,20 @@ def phone_variants_current(*, workshop_id: int) -> tuple[int, dict[str, str]]:
         phone_cache.put(workshop_id, snap.version, variants)
         version = snap.version
     return version, variants
+
+
+def phone_panel_current(*, workshop_id: int) -> dict | None:
+    """The phones' panel payload for the current panel version; None before any question or
+    view exists (the page already shows the empty lists)."""
+    version = (
+        LiveState.objects.filter(workshop_id=workshop_id)
+        .values_list("panel_version", flat=True)
+        .first()
+    )
+    if not version:
+        return None
+    payload = panel_cache.get(workshop_id, version)
+    if payload is None:
+        payload = phone_panel_payload(live_snapshot(workshop_id=workshop_id))
+        panel_cache.put(workshop_id, payload["version"], payload)
+    return payload

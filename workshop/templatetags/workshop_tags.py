@@ -9,3 +9,17 @@ register = template.Library()
 @register.filter(name="markdown")
 def markdown_filter(text: str) -> str:
     return mark_safe(markdown_to_safe_html(text))
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, []) if mapping else []
+
+
+@register.simple_tag
+def upvote_form(code, question, pressed=False):
+    from panel.html import upvote_form as build
+
+    return mark_safe(  # built with format_html
+        build(code=code, question_id=question.pk, votes=question.votes, pressed=pressed)
+    )

@@ -1,0 +1,245 @@
+"""Writes for audience questions, upvotes and the opportunities-and-challenges board.
+
+Phone sockets, the HTTP fallback, the console and the admin all call these. Each runs in a
+transaction, refuses with a readable ValidationError, bumps the workshop's panel version and
+broadcasts after commit (coalesced, like the vote's tally).
+"""
+
+import datetime
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from evidence.models import Theme
+from panel.models import TEXT_LIMIT, BoardPost, Person, Question, Upvote
+from workshop.models import Attendee, LiveState, Workshop
+from workshop.services import live_state_lock, live_state_touch
+
+QUESTIONS_PER_MINUTE = 3
+POSTS_PER_MINUTE = 5
+NAME_LIMIT = 60
+
+
+def text_clean(raw: str, *, limit: int = TEXT_LIMIT, what: str = "Your question") -> str:
+    """Trimmed text, or a readable refusal: empty, too long, or with control characters."""
+    text = (raw or "").strip()
+    if not text:
+        raise ValidationError(f"{what} is empty. Write something first.")
+    if len(text) > limit:
+        raise ValidationError(
+            f"{what} is {len(text)} characters long; the limit is {limit}. Please shorten it."
+        )
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        raise ValidationError(f"{what} contains control characters. Please retype it.")
+    return text
+
+
+def _panel_touch(workshop_id: int) -> None:
+    """Bump the panel version (clients drop older pushes) and push after commit."""
+    from workshop.live import broadcast
+
+    LiveState.objects.get_or_create(workshop_id=workshop_id)
+    LiveState.objects.filter(workshop_id=workshop_id).update(panel_version=F("panel_version") + 1)
+    transaction.on_commit(lambda: broadcast.panel_changed(workshop_id=workshop_id))
+
+
+def _attendee(workshop: Workshop, attendee_id: int | None) -> Attendee:
+    attendee = Attendee.objects.filter(pk=attendee_id, workshop=workshop).first()
+    if attendee is None:
+        raise ValidationError("Join this workshop (scan the QR code or enter the code) first.")
+    return attendee
+
+
+def _rate_limit(model, attendee: Attendee, per_minute: int, what: str) -> None:
+    since = timezone.now() - datetime.timedelta(minutes=1)
+    if model.objects.filter(attendee=attendee, created_at__gte=since).count() >= per_minute:
+        raise ValidationError(
+            f"You can send {per_minute} {what} a minute. Please wait a moment and try again."
+        )
+
+
+def _theme(workshop: Workshop, theme_id: int | None) -> Theme | None:
+    if not theme_id:
+        return None
+    theme = Theme.objects.filter(workshop=workshop, pk=theme_id).first()
+    if theme is None:
+        raise ValidationError("Choose a theme from the list.")
+    return theme
+
+
+@transaction.atomic
+def question_submit(
+    *,
+    workshop: Workshop,
+    attendee_id: int | None,
+    text: str,
+    theme_id: int | None = None,
+    panellist_id: int | None = None,
+    author_name: str = "",
+) -> Question:
+    """A question from a phone. Waits for approval when the workshop moderates questions,
+    else goes live at once. Refuses empty, over-long or control-character text, a theme or
+    panellist not of this workshop, a stranger, and more than QUESTIONS_PER_MINUTE a minute."""
+    attendee = _attendee(workshop, attendee_id)
+    text = text_clean(text)
+    name = ""
+    if (author_name or "").strip():
+        name = text_clean(author_name, limit=NAME_LIMIT, what="Your name")
+    theme = _theme(workshop, theme_id)
+    panellist = None
+    if panellist_id:
+        panellist = Person.objects.filter(
+            workshop=workshop, pk=panellist_id, role=Person.Role.PANELLIST
+        ).first()
+        if panellist is None:
+            raise ValidationError("Choose a panellist from the list.")
+    _rate_limit(Question, attendee, QUESTIONS_PER_MINUTE, "questions")
+    moderated = workshop.moderate_questions
+    question = Question.objects.create(
+        workshop=workshop,
+        attendee=attendee,
+        text=text,
+        author_name=name,
+        theme=theme,
+        panellist=panellist,
+        status=Question.Status.PENDING if moderated else Question.Status.LIVE,
+        approved_at=None if moderated else timezone.now(),
+    )
+    _panel_touch(workshop.pk)
+    return question
+
+
+def _lock_question(question: Question | int) -> Question:
+    pk = question.pk if isinstance(question, Question) else question
+    found = Question.objects.select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise ValidationError("That question no longer exists.")
+    return found
+
+
+@transaction.atomic
+def question_approve(*, question: Question | int) -> Question:
+    """pending or hidden → live."""
+    question = _lock_question(question)
+    if question.status not in (Question.Status.PENDING, Question.Status.HIDDEN):
+        raise ValidationError("Only a waiting or hidden question can be approved.")
+    question.status = Question.Status.LIVE
+    question.approved_at = question.approved_at or timezone.now()
+    question.save(update_fields=["status", "approved_at"])
+    _panel_touch(question.workshop_id)
+    return question
+
+
+@transaction.atomic
+def question_hide(*, question: Question | int) -> Question:
+    """Any visible or waiting question → hidden; taken off the projector if it was there."""
+    question = _lock_question(question)
+    if question.status == Question.Status.HIDDEN:
+        raise ValidationError("That question is already hidden.")
+    question.status = Question.Status.HIDDEN
+    question.save(update_fields=["status"])
+    state = live_state_lock(workshop_id=question.workshop_id)
+    if state.screen_question_id == question.pk:
+        state.screen_question = None
+        if state.screen == LiveState.Screen.QUESTION:
+            state.screen = LiveState.Screen.QUESTIONS
+        live_state_touch(state=state)
+    _panel_touch(question.workshop_id)
+    return question
+
+
+@transaction.atomic
+def question_mark_answered(*, question: Question | int) -> Question:
+    """live → answered."""
+    question = _lock_question(question)
+    if question.status != Question.Status.LIVE:
+        raise ValidationError("Only a live question can be marked answered.")
+    question.status = Question.Status.ANSWERED
+    question.answered_at = timezone.now()
+    question.save(update_fields=["status", "answered_at"])
+    _panel_touch(question.workshop_id)
+    return question
+
+
+@transaction.atomic
+def question_put_on_screen(*, question: Question | int) -> Question:
+    """Show a live or answered question on the projector, in large type."""
+    question = _lock_question(question)
+    if question.status not in (Question.Status.LIVE, Question.Status.ANSWERED):
+        raise ValidationError("Approve the question before putting it on screen.")
+    state = live_state_lock(workshop_id=question.workshop_id)
+    state.screen_question = question
+    state.screen = LiveState.Screen.QUESTION
+    live_state_touch(state=state)
+    return question
+
+
+def _visible_question(question_id: int, attendee: Attendee) -> Question:
+    question = Question.objects.filter(pk=question_id, workshop_id=attendee.workshop_id).first()
+    if question is None or question.status not in (
+        Question.Status.LIVE,
+        Question.Status.ANSWERED,
+    ):
+        raise ValidationError("That question is not open for upvotes.")
+    return question
+
+
+@transaction.atomic
+def question_upvote(*, workshop: Workshop, question_id: int, attendee_id: int | None) -> int:
+    """One upvote per attendee per visible question (a database constraint backs it).
+    Returns the question's new number of upvotes."""
+    attendee = _attendee(workshop, attendee_id)
+    question = _visible_question(question_id, attendee)
+    try:
+        with transaction.atomic():
+            Upvote.objects.create(question=question, attendee=attendee)
+    except IntegrityError:
+        raise ValidationError("You have already upvoted this question.") from None
+    _panel_touch(workshop.pk)
+    return question.upvotes.count()
+
+
+@transaction.atomic
+def question_unvote(*, workshop: Workshop, question_id: int, attendee_id: int | None) -> int:
+    """Take an upvote back. Refuses when there is none. Returns the new number of upvotes."""
+    attendee = _attendee(workshop, attendee_id)
+    deleted, _ = Upvote.objects.filter(question_id=question_id, attendee=attendee).delete()
+    if not deleted:
+        raise ValidationError("You have not upvoted that question.")
+    _panel_touch(workshop.pk)
+    return Upvote.objects.filter(question_id=question_id).count()
+
+
+@transaction.atomic
+def board_post_submit(
+    *, workshop: Workshop, attendee_id: int | None, kind: str, text: str, theme_id: int | None
+) -> BoardPost:
+    """A view on an opportunity or a challenge; shown on the board at once."""
+    attendee = _attendee(workshop, attendee_id)
+    if kind not in BoardPost.Kind.values:
+        raise ValidationError("Say whether it is an opportunity or a challenge.")
+    text = text_clean(text, what="Your view")
+    theme = _theme(workshop, theme_id)
+    _rate_limit(BoardPost, attendee, POSTS_PER_MINUTE, "views")
+    post = BoardPost.objects.create(
+        workshop=workshop, attendee=attendee, kind=kind, text=text, theme=theme
+    )
+    _panel_touch(workshop.pk)
+    return post
+
+
+@transaction.atomic
+def board_post_hide(*, post: BoardPost | int) -> BoardPost:
+    pk = post.pk if isinstance(post, BoardPost) else post
+    post = BoardPost.objects.select_for_update().filter(pk=pk).first()
+    if post is None:
+        raise ValidationError("That view no longer exists.")
+    if post.hidden:
+        raise ValidationError("That view is already hidden.")
+    post.hidden = True
+    post.save(update_fields=["hidden"])
+    _panel_touch(post.workshop_id)
+    return post

@@ -1,0 +1,127 @@
+"""Questions and the board over the live sockets: who receives what."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from panel.models import Question, Upvote
+from tests.live.conftest import console, phone, screen
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _ask(sock, text):
+    await sock.send(
+        {"action": "question_ask", "text": text, "theme": "", "panellist": "", "author_name": ""}
+    )
+
+
+async def test_moderated_question_reaches_the_console_but_never_other_phones(live_workshop):
+    desk = await console(live_workshop)
+    assert await desk.connect()
+    asker, other = await phone(live_workshop), await phone(live_workshop)
+    await desk.drain(), await asker.drain(), await other.drain()
+
+    await _ask(asker, "Who funds the managers?")
+
+    assert "once the facilitator approves it" in await asker.receive_until('id="phone-flash"')
+    assert "Who funds the managers?" in await desk.receive_until('id="console-questions"')
+    frames = await asker.receive_all('id="my-pending"')
+    assert "Who funds the managers?" in frames  # the asker sees its own waiting question
+    for frame in await other.drain():
+        assert "Who funds the managers?" not in frame
+    for sock in (desk, asker, other):
+        await sock.close()
+
+
+async def test_approved_question_reaches_every_phone_and_the_projector_on_screen(live_workshop):
+    desk = await console(live_workshop)
+    assert await desk.connect()
+    proj = await screen(live_workshop)
+    asker, other = await phone(live_workshop), await phone(live_workshop)
+    await _ask(asker, "What about rural networks?")
+    await asyncio.sleep(0.3)
+    for sock in (desk, proj, asker, other):
+        await sock.drain()
+    question = await database_sync_to_async(Question.objects.get)()
+
+    await desk.send({"action": "question_approve", "question": str(question.pk)})
+    assert "What about rural networks?" in await other.receive_until('id="questions-top"')
+    mine = await asker.receive_until(f'id="q-{question.pk}-mine" class="chip chip--mine"')
+    assert "Your question" in mine
+
+    await desk.send({"action": "question_on_screen", "question": str(question.pk)})
+    frame = await proj.receive_until('class="big-question"')
+    assert "What about rural networks?" in frame
+    for sock in (desk, proj, asker, other):
+        await sock.close()
+
+
+async def test_hidden_question_is_removed_from_phones(live_workshop):
+    live_workshop.moderate_questions = False
+    await database_sync_to_async(live_workshop.save)()
+    desk = await console(live_workshop)
+    assert await desk.connect()
+    asker, other = await phone(live_workshop), await phone(live_workshop)
+    await _ask(asker, "Rude question")
+    assert "Rude question" in await other.receive_until("Rude question")
+    question = await database_sync_to_async(Question.objects.get)()
+    await other.drain()
+
+    await desk.send({"action": "question_hide", "question": str(question.pk)})
+    frame = await other.receive_until('id="questions-top"')
+
+    assert "Rude question" not in frame
+    for sock in (desk, asker, other):
+        await sock.close()
+
+
+async def test_upvote_over_the_socket_once_then_refused(live_workshop):
+    live_workshop.moderate_questions = False
+    await database_sync_to_async(live_workshop.save)()
+    asker, voter = await phone(live_workshop), await phone(live_workshop)
+    await _ask(asker, "Upvote me")
+    await voter.receive_until("Upvote me")
+    question = await database_sync_to_async(Question.objects.get)()
+
+    await voter.send({"action": "question_upvote", "question": str(question.pk)})
+    pressed = await voter.receive_until(f'id="q-{question.pk}-vote"')
+    assert 'aria-pressed="true"' in pressed and "<span>1</span>" in pressed
+    await voter.send({"action": "question_upvote", "question": str(question.pk)})
+    assert "You have already upvoted this question." in await voter.receive_until(
+        'id="phone-flash"'
+    )
+    assert await database_sync_to_async(Upvote.objects.count)() == 1
+    await asker.close(), await voter.close()
+
+
+async def test_oversized_or_empty_question_over_the_socket_is_refused(live_workshop):
+    p1 = await phone(live_workshop)
+    await p1.drain()
+    await _ask(p1, "q" * 281)
+    assert "the limit is 280" in await p1.receive()
+    await _ask(p1, "   ")
+    assert "Your question is empty" in await p1.receive()
+    assert await database_sync_to_async(Question.objects.count)() == 0
+    await p1.close()
+
+
+async def test_board_post_reaches_phones_and_hiding_removes_it(live_workshop):
+    desk = await console(live_workshop)
+    assert await desk.connect()
+    poster, reader = await phone(live_workshop), await phone(live_workshop)
+    await desk.drain(), await poster.drain(), await reader.drain()
+
+    await poster.send(
+        {"action": "board_post", "kind": "opportunity", "text": "Shared pharmacists", "theme": ""}
+    )
+    assert "your view is on the board" in await poster.receive_until('id="phone-flash"')
+    assert "Shared pharmacists" in await reader.receive_until('id="phone-board"')
+    console_frame = await desk.receive_until('id="console-board"')
+    post_id = console_frame.split('id="console-post-')[1].split('"')[0]
+
+    await desk.send({"action": "board_hide", "post": post_id})
+    assert "Shared pharmacists" not in await reader.receive_until('id="phone-board"')
+    for sock in (desk, poster, reader):
+        await sock.close()

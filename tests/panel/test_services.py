@@ -1,0 +1,244 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from panel.models import BoardPost, Person, Question, Upvote
+from panel.selectors import board_posts, questions_queue, questions_visible
+from panel.services import (
+    QUESTIONS_PER_MINUTE,
+    board_post_hide,
+    board_post_submit,
+    question_approve,
+    question_hide,
+    question_mark_answered,
+    question_put_on_screen,
+    question_submit,
+    question_unvote,
+    question_upvote,
+)
+from tests.factories import make_attendee, make_person, make_voting_workshop, make_workshop
+from workshop.models import LiveState
+
+
+@pytest.fixture
+def workshop(db):
+    return make_voting_workshop(moderate_questions=True)
+
+
+@pytest.fixture
+def open_workshop(db):
+    return make_voting_workshop(moderate_questions=False)
+
+
+def _ask(workshop, text="What should change first?", **kwargs):
+    attendee = kwargs.pop("attendee", None) or make_attendee(workshop=workshop)
+    return question_submit(workshop=workshop, attendee_id=attendee.pk, text=text, **kwargs)
+
+
+def test_question_waits_for_approval_when_moderated(workshop):
+    question = _ask(workshop)
+    assert (question.status, question.approved_at) == ("pending", None)
+    assert questions_visible(workshop_id=workshop.pk) == []
+
+
+def test_question_goes_live_at_once_without_moderation(open_workshop):
+    question = _ask(open_workshop)
+    assert question.status == "live" and question.approved_at is not None
+    assert questions_visible(workshop_id=open_workshop.pk) == [question]
+
+
+def test_question_keeps_theme_panellist_and_name_and_trims_text(open_workshop):
+    theme = open_workshop.themes.first()
+    panellist = make_person(workshop=open_workshop, role=Person.Role.PANELLIST)
+    question = _ask(
+        open_workshop, text="  Who pays?  ", theme_id=theme.pk, panellist_id=panellist.pk,
+        author_name=" Sam ",
+    )  # fmt: skip
+    assert (question.text, question.theme, question.panellist, question.author_name) == (
+        "Who pays?", theme, panellist, "Sam",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "is empty"),
+        ("   \n\t ", "is empty"),
+        ("x" * 281, "is 281 characters long; the limit is 280"),
+        ("bell\x07here", "control characters"),
+        ("null\x00byte", "control characters"),
+    ],
+)
+def test_question_text_is_refused_with_a_message(workshop, text, message):
+    with pytest.raises(ValidationError, match=message):
+        _ask(workshop, text=text)
+    assert Question.objects.count() == 0
+
+
+def test_question_of_exactly_the_limit_is_accepted(workshop):
+    assert len(_ask(workshop, text="y" * 280).text) == 280
+
+
+def test_question_refuses_a_foreign_theme_or_a_non_panellist(workshop):
+    other = make_voting_workshop()
+    chair = make_person(workshop=workshop, role=Person.Role.CHAIR)
+    with pytest.raises(ValidationError, match="theme from the list"):
+        _ask(workshop, theme_id=other.themes.first().pk)
+    with pytest.raises(ValidationError, match="panellist from the list"):
+        _ask(workshop, panellist_id=chair.pk)
+    assert Question.objects.count() == 0
+
+
+def test_question_refuses_a_stranger(workshop):
+    stranger = make_attendee(workshop=make_workshop())
+    with pytest.raises(ValidationError, match="Join this workshop"):
+        _ask(workshop, attendee=stranger)
+
+
+def test_question_rate_limit_answers_with_a_message(workshop):
+    attendee = make_attendee(workshop=workshop)
+    for i in range(QUESTIONS_PER_MINUTE):
+        _ask(workshop, text=f"Question {i}", attendee=attendee)
+    with pytest.raises(ValidationError, match="3 questions a minute"):
+        _ask(workshop, text="One too many", attendee=attendee)
+    assert Question.objects.count() == QUESTIONS_PER_MINUTE
+    _ask(workshop, text="Someone else may still ask")
+
+
+def test_moderation_transitions(workshop):
+    question = _ask(workshop)
+    question = question_approve(question=question)
+    assert question.status == "live"
+    with pytest.raises(ValidationError, match="Only a waiting or hidden"):
+        question_approve(question=question)
+    question = question_mark_answered(question=question)
+    assert question.status == "answered" and question.answered_at is not None
+    with pytest.raises(ValidationError, match="Only a live question"):
+        question_mark_answered(question=question)
+    question = question_hide(question=question)
+    assert question.status == "hidden"
+    with pytest.raises(ValidationError, match="already hidden"):
+        question_hide(question=question)
+    assert question_approve(question=question).status == "live"  # restored
+
+
+def test_put_on_screen_needs_an_approved_question(workshop):
+    question = _ask(workshop)
+    with pytest.raises(ValidationError, match="Approve the question"):
+        question_put_on_screen(question=question)
+    question_approve(question=question)
+    question_put_on_screen(question=question)
+    state = LiveState.objects.get(workshop=workshop)
+    assert (state.screen_question, state.screen) == (question, "question")
+
+
+def test_hiding_the_question_on_screen_takes_it_off(workshop):
+    question = question_approve(question=_ask(workshop))
+    question_put_on_screen(question=question)
+    question_hide(question=question)
+    state = LiveState.objects.get(workshop=workshop)
+    assert (state.screen_question, state.screen) == (None, "questions")
+
+
+def test_upvote_once_and_take_it_back(open_workshop):
+    question = _ask(open_workshop)
+    voter = make_attendee(workshop=open_workshop)
+
+    assert (
+        question_upvote(workshop=open_workshop, question_id=question.pk, attendee_id=voter.pk) == 1
+    )
+    with pytest.raises(ValidationError, match="already upvoted"):
+        question_upvote(workshop=open_workshop, question_id=question.pk, attendee_id=voter.pk)
+    assert Upvote.objects.count() == 1
+    assert (
+        question_unvote(workshop=open_workshop, question_id=question.pk, attendee_id=voter.pk) == 0
+    )
+    with pytest.raises(ValidationError, match="have not upvoted"):
+        question_unvote(workshop=open_workshop, question_id=question.pk, attendee_id=voter.pk)
+
+
+def test_upvote_on_a_hidden_or_waiting_question_is_refused(workshop):
+    waiting = _ask(workshop)
+    hidden = question_hide(question=question_approve(question=_ask(workshop, text="Another")))
+    voter = make_attendee(workshop=workshop)
+    for question in (waiting, hidden):
+        with pytest.raises(ValidationError, match="not open for upvotes"):
+            question_upvote(workshop=workshop, question_id=question.pk, attendee_id=voter.pk)
+    assert Upvote.objects.count() == 0
+
+
+def test_visible_questions_sort_by_votes_or_newest(open_workshop):
+    first = _ask(open_workshop, text="First")
+    _ask(open_workshop, text="Second")
+    for _ in range(2):
+        question_upvote(
+            workshop=open_workshop, question_id=first.pk,
+            attendee_id=make_attendee(workshop=open_workshop).pk,
+        )  # fmt: skip
+    assert [q.text for q in questions_visible(workshop_id=open_workshop.pk, sort="top")] == [
+        "First", "Second",
+    ]  # fmt: skip
+    assert [q.text for q in questions_visible(workshop_id=open_workshop.pk, sort="new")] == [
+        "Second", "First",
+    ]  # fmt: skip
+
+
+def test_questions_queue_groups_by_status(workshop):
+    pending = _ask(workshop, text="Waiting")
+    live = question_approve(question=_ask(workshop, text="Live"))
+    queue = questions_queue(workshop_id=workshop.pk)
+    assert ([q.pk for q in queue["pending"]], [q.pk for q in queue["live"]]) == (
+        [pending.pk],
+        [live.pk],
+    )
+
+
+def test_visible_questions_query_count_is_fixed(open_workshop, django_assert_num_queries):
+    for i in range(8):
+        _ask(open_workshop, text=f"Q{i}", theme_id=open_workshop.themes.first().pk)
+    with django_assert_num_queries(1):
+        assert len([q.theme.title for q in questions_visible(workshop_id=open_workshop.pk)]) == 8
+
+
+def test_board_post_appears_at_once_and_can_be_hidden(workshop):
+    attendee = make_attendee(workshop=workshop)
+    post = board_post_submit(
+        workshop=workshop, attendee_id=attendee.pk, kind="challenge", text="Workload", theme_id=None
+    )
+    assert board_posts(workshop_id=workshop.pk)["challenge"] == [post]
+    board_post_hide(post=post)
+    assert board_posts(workshop_id=workshop.pk)["challenge"] == []
+    with pytest.raises(ValidationError, match="already hidden"):
+        board_post_hide(post=post)
+
+
+def test_board_post_refuses_bad_kind_and_bad_text(workshop):
+    attendee = make_attendee(workshop=workshop)
+    with pytest.raises(ValidationError, match="opportunity or a challenge"):
+        board_post_submit(
+            workshop=workshop, attendee_id=attendee.pk, kind="rant", text="x", theme_id=None
+        )
+    with pytest.raises(ValidationError, match="Your view is empty"):
+        board_post_submit(
+            workshop=workshop, attendee_id=attendee.pk, kind="opportunity", text=" ", theme_id=None
+        )
+    assert BoardPost.objects.count() == 0
+
+
+def test_board_filters_to_the_chosen_theme(workshop):
+    attendee = make_attendee(workshop=workshop)
+    one, two = list(workshop.themes.all()[:2])
+    board_post_submit(
+        workshop=workshop, attendee_id=attendee.pk, kind="opportunity", text="A", theme_id=one.pk
+    )
+    board_post_submit(
+        workshop=workshop, attendee_id=attendee.pk, kind="opportunity", text="B", theme_id=two.pk
+    )
+    assert [
+        p.text for p in board_posts(workshop_id=workshop.pk, theme_id=two.pk)["opportunity"]
+    ] == ["B"]
+    assert len(board_posts(workshop_id=workshop.pk)["opportunity"]) == 2
+
+
+def test_every_panel_change_bumps_the_panel_version(open_workshop):
+    _ask(open_workshop)
+    assert LiveState.objects.get(workshop=open_workshop).panel_version == 1
