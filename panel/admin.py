@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.utils.html import format_html
 
-from panel.models import Person
+from panel import services
+from panel.models import BoardPost, Person, Question
 
 
 @admin.register(Person)
@@ -36,3 +39,73 @@ class PersonAdmin(admin.ModelAdmin):
         return format_html(
             "No photo: attendees see the initials <strong>{}</strong>.", obj.initials
         )
+
+
+class ServiceActionsMixin:
+    def _each(self, request, queryset, service, done: str, **kwargs):
+        for obj in queryset:
+            try:
+                service(**{kwargs.get("arg", "question"): obj})
+            except ValidationError as error:
+                self.message_user(request, f"“{obj}”: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, f"“{obj}”: {done}", messages.SUCCESS)
+
+
+@admin.register(Question)
+class QuestionAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    """Questions are moderated from the console; admin offers the same actions, through
+    the same services, and never edits what an attendee wrote."""
+
+    list_display = [
+        "text", "workshop", "status", "vote_count", "panellist", "theme", "author_name",
+        "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "workshop"]
+    list_select_related = ["workshop", "panellist", "theme"]
+    search_fields = ["text", "author_name"]
+    actions = ["approve", "hide", "mark_answered"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_votes=Count("upvotes"))
+
+    @admin.display(description="Upvotes", ordering="_votes")
+    def vote_count(self, obj):
+        return obj._votes
+
+    @admin.action(description="Approve (show to everyone)", permissions=["view"])
+    def approve(self, request, queryset):
+        self._each(request, queryset, services.question_approve, "approved.")
+
+    @admin.action(description="Hide", permissions=["view"])
+    def hide(self, request, queryset):
+        self._each(request, queryset, services.question_hide, "hidden.")
+
+    @admin.action(description="Mark answered", permissions=["view"])
+    def mark_answered(self, request, queryset):
+        self._each(request, queryset, services.question_mark_answered, "marked answered.")
+
+
+@admin.register(BoardPost)
+class BoardPostAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    list_display = ["text", "kind", "theme", "workshop", "hidden", "created_at"]
+    list_filter = ["kind", "hidden", "workshop"]
+    list_select_related = ["workshop", "theme"]
+    search_fields = ["text"]
+    actions = ["hide"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Hide from the board", permissions=["view"])
+    def hide(self, request, queryset):
+        self._each(request, queryset, services.board_post_hide, "hidden.", arg="post")

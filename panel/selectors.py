@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from panel.models import BoardPost, Person, Question, Upvote
 from workshop.models import AgendaItem, Workshop
@@ -78,10 +78,11 @@ def question_get(*, workshop_id: int, pk: int | None) -> Question | None:
 
 
 def board_posts(*, workshop_id: int, theme_id: int | None = None) -> dict[str, list[BoardPost]]:
-    """Visible posts, newest first, in two columns; only the chosen theme's once decided."""
+    """Visible posts, newest first, in two columns. Once a theme is decided: that theme's
+    posts and the general ones (posted without a theme), not those on other themes."""
     posts = BoardPost.objects.filter(workshop_id=workshop_id, hidden=False).select_related("theme")
     if theme_id:
-        posts = posts.filter(theme_id=theme_id)
+        posts = posts.filter(Q(theme_id=theme_id) | Q(theme__isnull=True))
     posts = list(posts[: LIST_LIMIT * 2])
     return {kind: [p for p in posts if p.kind == kind] for kind in BoardPost.Kind.values}
 

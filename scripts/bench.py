@@ -127,6 +127,32 @@ def proc_cpu_seconds(pid: int) -> float:
     return 0.0
 
 
+def busy_neighbours(exclude: set[int]) -> list[str]:
+    """Other processes using CPU right now (the bench shares the machine; they skew figures)."""
+
+    def ticks() -> dict[int, tuple[int, str]]:
+        found = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                head, tail = stat.read_text().rsplit(")", 1)
+                fields = tail.split()
+                found[int(stat.parent.name)] = (
+                    int(fields[11]) + int(fields[12]),
+                    head[head.find("(") + 1 :],
+                )
+        return found
+
+    before = ticks()
+    time.sleep(0.5)
+    after = ticks()
+    busy = []
+    for pid, (t, name) in after.items():
+        used = (t - before.get(pid, (t, name))[0]) / os.sysconf("SC_CLK_TCK") / 0.5
+        if pid not in exclude and used >= 0.1:
+            busy.append(f"{name} (pid {pid}): {used:.0%} of a CPU")
+    return busy
+
+
 class Server:
     """daphne as `make run` starts it, on CPU 0, with a raised open-file limit."""
 
@@ -444,11 +470,11 @@ async def close_all(sockets: list) -> None:
             await asyncio.gather(*(close(ws) for ws in sockets if ws is not None))
 
 
-async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
+async def vote_run(
+    mode: str, server: Server, info: dict, rate: float, phones: list[Phone], result: dict
+) -> None:
     port, poll_id = server.port, info["poll_id"]
     base = f"ws://127.0.0.1:{port}"
-    phones = [Phone(a, c) for a, c in info["cookies"]]
-    result: dict = {"mode": mode}
     projector = Projector(poll_id)
     screen = await ws_connect(f"{base}/ws/s/{JOIN_CODE}/screen/{info['secret']}/", port=port)
     listener = asyncio.create_task(projector.run(screen))
@@ -470,9 +496,11 @@ async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
         tasks = [asyncio.create_task(phone_vote(p, i, start)) for i, p in enumerate(ready)]
         await asyncio.sleep(0.05)  # every task is waiting on the start signal
         cpu0, client0 = proc_cpu_seconds(server.pid), time.process_time()
+        wall0 = time.perf_counter()
         start.set()
         await asyncio.gather(*tasks)
         cpu1, client1 = proc_cpu_seconds(server.pid), time.process_time()
+        wall = time.perf_counter() - wall0
 
         acked = [p for p in ready if p.acked_at is not None]
         stored = await asyncio.to_thread(stored_ballots, poll_id)
@@ -527,6 +555,8 @@ async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
                 "error": projector.error,
             },
             "server_cpu_seconds_voting": round(cpu1 - cpu0, 2),
+            # CPU seconds per wall second while voting: near 1.0 = the server's core saturated.
+            "server_cpu_share_voting": round((cpu1 - cpu0) / wall, 2) if wall else None,
             "client_cpu_seconds_voting": round(client1 - client0, 2),
         }
     )
@@ -537,12 +567,9 @@ async def vote_run(mode: str, server: Server, info: dict, rate: float) -> dict:
             round((len(sent) - 1) / (last_send - first_send), 1) if len(sent) > 1 else None
         )
         result["send_lateness_ms"] = {"p50": ms(pct(lateness, 50)), "p99": ms(pct(lateness, 99))}
-    return result
 
 
-async def connections_run(server: Server, info: dict) -> dict:
-    phones = [Phone(a, c) for a, c in info["cookies"]]
-    result: dict = {"mode": "connections"}
+async def connections_run(server: Server, phones: list[Phone], result: dict) -> None:
     before = server.memory().get("VmRSS")
     try:
         spy = server.profile_start("connections")
@@ -568,7 +595,6 @@ async def connections_run(server: Server, info: dict) -> dict:
         )
     finally:
         await close_all([p.ws for p in phones])
-    return result
 
 
 # --- one mode, in this process ---------------------------------------------------------------
@@ -580,6 +606,7 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
     result: dict = {"mode": mode}
     server = None
     try:
+        result["other_busy_processes_start"] = busy_neighbours(exclude={os.getpid()})
         t = time.perf_counter()
         env, info = prepare(var, phones)
         result["setup_seconds"] = round(time.perf_counter() - t, 1)
@@ -587,24 +614,32 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
         server.start()
         if pinned:
             pin_client()
+        # The runners fill `result` as they go, so a mode that hits its deadline still reports.
+        phones_ = [Phone(a, c) for a, c in info["cookies"]]
         runner = (
-            connections_run(server, info)
+            connections_run(server, phones_, result)
             if mode == "connections"
-            else vote_run(mode, server, info, rate)
+            else vote_run(mode, server, info, rate, phones_, result)
         )
 
         async def bounded():
             async with asyncio.timeout(MODE_DEADLINE):
-                return await runner
+                await runner
 
         try:
-            result.update(asyncio.run(bounded()))
+            asyncio.run(bounded())
         except TimeoutError:
             result["error"] = f"deadline of {MODE_DEADLINE:.0f} s reached"
+            result["phones_with_first_frame_at_deadline"] = sum(
+                p.ws is not None and p.poll is not None for p in phones_
+            )
+            result["server_rss_mb_at_deadline"] = server.memory().get("VmRSS")
         result["server_hwm_mb"] = server.memory().get("VmHWM", result.get("server_hwm_mb"))
         result["server_open_files_limit"] = server.nofile()
         result["client_open_files_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         result["cpu_pinning"] = "server CPU 0, client CPU 1 (taskset)" if pinned else "none"
+        result["other_busy_processes_end"] = busy_neighbours(exclude={os.getpid(), server.pid})
+        result["loadavg_1min_end"] = round(os.getloadavg()[0], 2)
     except Exception as error:
         result["error"] = f"{type(error).__name__}: {error}"[:2000]
     finally:

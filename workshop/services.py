@@ -113,7 +113,7 @@ def facilitators_group_ensure() -> Group:
     app_models = {
         "workshop": ["workshop", "agendaitem"],
         "evidence": ["theme", "finding", "report"],
-        "panel": ["person"],
+        "panel": ["person", "question", "boardpost"],
         "voting": ["poll"],
     }
     perms = Permission.objects.filter(content_type__app_label__in=app_models).filter(

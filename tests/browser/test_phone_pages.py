@@ -62,7 +62,8 @@ def test_phone_joins_by_code_and_reads_agenda_theme_and_report(live_app, new_pho
     assert axe_violations(page) == []
     screenshot(page, "phone-05-report")
 
-    page.get_by_role("navigation", name="Workshop").get_by_role("link", name="People").tap()
+    page.get_by_role("navigation", name="Workshop").get_by_role("link", name="Home").tap()
+    page.get_by_role("link", name="People Chair, presenters and panel").tap()
     expect(page.locator(".avatar--initials").first).to_have_text("KC")
     assert axe_violations(page) == []
     screenshot(page, "phone-06-people")

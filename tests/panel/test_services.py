@@ -242,3 +242,25 @@ def test_board_filters_to_the_chosen_theme(workshop):
 def test_every_panel_change_bumps_the_panel_version(open_workshop):
     _ask(open_workshop)
     assert LiveState.objects.get(workshop=open_workshop).panel_version == 1
+
+
+def test_admin_approve_action_goes_through_the_service(client, workshop):
+    from workshop.services import facilitator_ensure
+
+    facilitator_ensure(username="fac", password="long-enough-pass-1")
+    client.login(username="fac", password="long-enough-pass-1")
+    waiting, live = (
+        _ask(workshop, text="Waiting"),
+        question_approve(question=_ask(workshop, text="Live")),
+    )
+
+    response = client.post(
+        "/admin/panel/question/",
+        {"action": "approve", "_selected_action": [waiting.pk, live.pk]},
+        follow=True,
+    )
+
+    body = response.content.decode()
+    assert "“Waiting”: approved." in body
+    assert "Only a waiting or hidden question can be approved." in body
+    assert Question.objects.get(pk=waiting.pk).status == "live"

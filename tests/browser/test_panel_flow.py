@@ -1,0 +1,88 @@
+"""Questions and the board in real Chromium: two phones, the console and the projector."""
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import axe_violations, screenshot
+from tests.browser.test_live_vote import _log_in
+
+
+def test_question_is_asked_upvoted_approved_and_shown_and_a_challenge_reaches_the_board(
+    live_app, new_laptop, new_phone
+):
+    console = new_laptop(1280, 900)
+    _log_in(console, live_app, "/s/PCN25/console/")
+    projector = new_laptop(1280, 720)
+    projector.goto(live_app.url + console.locator("#open-screen").get_attribute("href"))
+    expect(projector.locator("[data-live-status]")).to_be_hidden()
+
+    asker, voter = new_phone(), new_phone()
+    for page in (asker, voter):
+        page.goto(live_app.url + "/j/PCN25/questions/")
+        expect(page.locator("[data-live-status]")).to_be_hidden()
+
+    # Ask, tagged to a panellist. The demo workshop moderates questions.
+    asker.get_by_label("Your question").fill("How will rural networks find managers?")
+    expect(asker.locator("#q-count")).to_have_text("242 characters left")
+    asker.get_by_text("Add a theme, a panellist or your name").tap()
+    asker.get_by_label("For a panellist (optional)").select_option(label="Dr Ben Milton")
+    asker.get_by_role("button", name="Send question").tap()
+    expect(asker.locator("#phone-flash")).to_contain_text("once the facilitator approves it")
+    expect(asker.locator("#my-pending")).to_contain_text("How will rural networks find managers?")
+    expect(asker.get_by_label("Your question")).to_have_value("")
+    assert axe_violations(asker) == []
+    screenshot(asker, "panel-01-phone-asked")
+
+    # The facilitator approves: both phones see it without a reload.
+    pending = console.locator("#console-questions li", has_text="How will rural networks")
+    expect(pending).to_contain_text("for Dr Ben Milton")
+    pending.get_by_role("button", name="Approve").click()
+    expect(voter.locator("#questions-top")).to_contain_text(
+        "How will rural networks find managers?"
+    )
+    expect(asker.locator(".chip--mine")).to_have_text("Your question")
+
+    # Another phone upvotes it; the console's queue shows the vote.
+    voter.locator("#questions-top li", has_text="rural networks").get_by_role(
+        "button", name="Upvote: 0 votes"
+    ).tap()
+    expect(
+        voter.locator("#questions-top li", has_text="rural networks").get_by_role("button")
+    ).to_have_attribute("aria-pressed", "true")
+    expect(console.locator("#console-questions li", has_text="rural networks")).to_contain_text(
+        "▲ 1"
+    )
+    assert axe_violations(voter) == []
+    screenshot(voter, "panel-02-phone-upvoted")
+
+    # On the projector, in large type with the panellist.
+    console.locator("#console-questions li", has_text="rural networks").get_by_role(
+        "button", name="Put on screen"
+    ).click()
+    expect(projector.locator(".big-question")).to_have_text(
+        "How will rural networks find managers?"
+    )
+    expect(projector.locator("#screen-main")).to_contain_text("for Dr Ben Milton")
+    assert axe_violations(projector) == []
+    screenshot(projector, "panel-03-projector-question")
+    assert axe_violations(console) == []
+    screenshot(console, "panel-04-console-queue")
+
+    # A challenge goes on the board, and the board goes on the projector.
+    voter.get_by_role("navigation", name="Workshop").get_by_role("link", name="Views").tap()
+    voter.get_by_label("a challenge").check()
+    voter.get_by_label("Your view").fill("Clinical directors have little protected time.")
+    voter.get_by_role("button", name="Post").tap()
+    expect(voter.locator("#phone-flash")).to_contain_text("your view is on the board")
+    expect(voter.locator("#phone-board")).to_contain_text(
+        "Clinical directors have little protected time."
+    )
+    console.get_by_role("button", name="Show the board on the projector").click()
+    expect(projector.locator(".board")).to_contain_text(
+        "Clinical directors have little protected time."
+    )
+    assert axe_violations(voter) == []
+    screenshot(voter, "panel-05-phone-board")
+    assert axe_violations(projector) == []
+    screenshot(projector, "panel-06-projector-board")
+    console.get_by_role("button", name="Stop showing the board").click()
+    expect(projector.locator("#screen-main")).not_to_have_attribute("data-mode", "board")
