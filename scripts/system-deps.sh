@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need: Debian's Chromium (browser tests) and
-# redis-server (scale-out tests). PostgreSQL 15 server binaries are expected under
-# /usr/lib/postgresql/*/bin. Does nothing when all are present.
+# Installs the system packages the tests need: Debian's Chromium (browser tests),
+# redis-server, PostgreSQL and nginx (scale-out tests). Does nothing when all are present.
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "==> installing system packages: ${missing[*]}"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make test`: install everything the tests need, then run lint and every test.
-# The browser tests run as a second pytest process: Playwright's event loop must not share a
-# process with the async consumer tests.
+#  1. services, selectors, views, admin, consumers on the embedded default (SQLite, in-memory layer)
+#  2. the same against PostgreSQL and Redis (throwaway servers on loopback, started here)
+#  3. scale-out: several daphne workers sharing Redis and PostgreSQL, with fault tests
+#  4. the browser (Playwright + Debian Chromium), as a separate pytest process: Playwright's
+#     event loop must not share a process with the async consumer tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --dev
@@ -15,8 +18,21 @@ echo "==> ruff"
 echo "==> migrations are up to date"
 $PY manage.py makemigrations --check --dry-run -v0 --settings=workshop.settings_test
 
-echo "==> services, selectors, views, admin, consumers"
-.venv/bin/pytest -m "not browser" "$@"
+echo "==> 1/4 services, selectors, views, admin, consumers (SQLite, in-memory layer)"
+.venv/bin/pytest -m "not browser and not scaleout" -p no:cacheprovider "$@"
 
-echo "==> browser (Playwright + Debian Chromium)"
-.venv/bin/pytest -m browser "$@"
+services=$(mktemp -d /tmp/workshop-live-services.XXXXXX)
+chmod 755 "$services"
+trap 'scripts/services.sh stop "$services"; rm -rf "$services"' EXIT
+scripts/services.sh start "$services"
+(
+  # shellcheck disable=SC1091
+  source "$services/env"
+  echo "==> 2/4 the same against PostgreSQL and Redis"
+  .venv/bin/pytest -m "not browser and not scaleout" -p no:cacheprovider "$@"
+  echo "==> 3/4 scale-out: daphne workers sharing Redis and PostgreSQL, and faults"
+  WORKSHOP_SERVICES_DIR="$services" .venv/bin/pytest -m scaleout -p no:cacheprovider "$@"
+)
+
+echo "==> 4/4 browser (Playwright + Debian Chromium)"
+.venv/bin/pytest -m browser -p no:cacheprovider "$@"

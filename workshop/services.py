@@ -172,8 +172,9 @@ def live_state_ensure(*, workshop: Workshop) -> LiveState:
 def live_state_lock(*, workshop_id: int) -> LiveState:
     """The workshop's live state row, created on first use and locked for this transaction."""
     LiveState.objects.get_or_create(workshop_id=workshop_id)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join.
     return (
-        LiveState.objects.select_for_update()
+        LiveState.objects.select_for_update(of=("self",))
         .select_related("current_item")
         .get(workshop_id=workshop_id)
     )

@@ -7,6 +7,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connections
 
 from tests.factories import make_attendee, make_voting_workshop
 from workshop.asgi import application
@@ -22,6 +23,14 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+async def close_orm_thread_connections():
+    """Consumers reach the database from asgiref's ORM thread, whose connection persists
+    (CONN_MAX_AGE=None, as in production); close it so PostgreSQL can drop the test DB."""
+    yield
+    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

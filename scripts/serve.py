@@ -1,0 +1,145 @@
+"""Run N daphne workers behind one address (nginx): the scale-out setup.
+
+    REDIS_URL=redis://127.0.0.1:6379/0 DATABASE_URL=postgres://user@127.0.0.1/workshop \\
+        .venv/bin/python scripts/serve.py --workers 2 --port 8000
+
+Starts N daphne workers on loopback ports next to --port, and nginx on --port in front of
+them (configuration: deploy/nginx.conf), all in the foreground. Workers share state through
+PostgreSQL and live messages through Redis. A worker that dies is restarted after a second;
+its phones reconnect by themselves (nginx sends them to a live worker) and are sent the
+current state. Ctrl-C or SIGTERM stops everything.
+
+Refuses several workers without REDIS_URL: each would have its own in-memory channel
+layer, and a surface on one worker would not see a change made on another.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if not found:
+        sys.exit("nginx is needed in front of the workers: apt-get install nginx-light")
+    return found
+
+
+def wait_until_listening(ports: list[int], workers: dict, timeout: float = 60) -> None:
+    """nginx starts once every worker accepts connections, so no phone meets a 502."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if workers[port].poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"the worker on port {port} did not start")
+                time.sleep(0.1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--worker-ports", help="comma-separated ports for the workers (default: port+1...)"
+    )
+    args = parser.parse_args()
+
+    if args.workers > 1 and not os.environ.get("REDIS_URL"):
+        print(
+            "Several workers need a shared channel layer: set REDIS_URL "
+            "(e.g. redis://127.0.0.1:6379/0), and DATABASE_URL for PostgreSQL.",
+            file=sys.stderr,
+        )
+        return 2
+    ports = (
+        [int(p) for p in args.worker_ports.split(",")]
+        if args.worker_ports
+        else [args.port + 1 + i for i in range(args.workers)]
+    )
+    static_root = os.environ.get("DJANGO_STATIC_ROOT") or str(
+        Path(os.environ.get("WORKSHOP_VAR_DIR", ROOT / "var")) / "static"
+    )
+    prefix = Path(tempfile.mkdtemp(prefix="workshop-live-nginx-"))
+    (prefix / "nginx.conf").write_text(
+        (ROOT / "deploy" / "nginx.conf")
+        .read_text()
+        .format(
+            listen=f"{args.host}:{args.port}",
+            upstreams="\n".join(
+                f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in ports
+            ),
+            prefix=prefix,
+            static_root=static_root,
+        )
+    )
+
+    def start_worker(port: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "daphne", "--proxy-headers", "-b", "127.0.0.1",
+             "-p", str(port), "workshop.asgi:application"],
+            cwd=ROOT,
+        )  # fmt: skip
+
+    workers = {port: start_worker(port) for port in ports}
+    wait_until_listening(ports, workers)
+    nginx = subprocess.Popen(
+        [nginx_binary(), "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
+         "-g", "daemon off;"],
+    )  # fmt: skip
+    print(
+        f"==> nginx on http://{args.host}:{args.port} in front of {len(ports)} daphne "
+        f"workers on ports {', '.join(map(str, ports))}",
+        flush=True,
+    )
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            if nginx.poll() is not None:
+                print("==> nginx exited; stopping", file=sys.stderr, flush=True)
+                return 1
+            for port, proc in list(workers.items()):
+                if proc.poll() is not None:
+                    print(
+                        f"==> worker on {port} exited ({proc.returncode}); restarting", flush=True
+                    )
+                    time.sleep(1)
+                    workers[port] = start_worker(port)
+            time.sleep(0.2)
+    finally:
+        for proc in [nginx, *workers.values()]:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in [nginx, *workers.values()]:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(prefix, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
