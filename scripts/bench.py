@@ -44,7 +44,11 @@ PY = sys.executable
 JOIN_CODE = "PCN25"
 MODES = ("burst", "paced", "connections")
 DEFAULT_PHONES = {"burst": 1000, "paced": 1000, "connections": 5000}
-MODE_DEADLINE = 120.0  # seconds for a mode's socket phase; setup and teardown come on top
+# Seconds for a mode's socket phase; setup and teardown come on top. Connections gets more:
+# 5,000 handshakes took 48-67 s here, and a state push to all of them follows.
+DEADLINES = {"burst": 120.0, "paced": 120.0, "connections": 180.0}
+MODE_DEADLINE = max(DEADLINES.values())
+PUSH_TIMEOUT = 60.0
 CONNECT_CONCURRENCY = 200
 CONNECT_TIMEOUT = 30.0
 ACK_TIMEOUT = 30.0
@@ -66,6 +70,7 @@ THEME_RE = re.compile(r'name="theme" value="(\d+)"')
 TALLY_TAG_RE = re.compile(r'<div id="tally-(\d+)"[^>]*>')
 VERSION_RE = re.compile(r'data-version="(\d+)"')
 TOTAL_RE = re.compile(r'data-total="(\d+)"')
+CARD_VERSION_RE = re.compile(r'<section id="phone-live"[^>]*data-version="(\d+)"')
 
 
 # --- process plumbing ------------------------------------------------------------------------
@@ -266,6 +271,7 @@ def prepare(var: Path, phones: int) -> tuple[dict, dict]:
     if not (static / "staticfiles.json").exists():
         manage(env, "collectstatic", "--noinput", "-v0")
     manage(env, "load_demo")
+    manage(env, "facilitator", "--username", "bench", "--password", "bench-only-password-1")
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "WORKSHOP_VAR_DIR")})
     os.environ["DJANGO_ALLOWED_HOSTS"] = env["DJANGO_ALLOWED_HOSTS"]
     os.environ.pop("DATABASE_URL", None)
@@ -289,6 +295,7 @@ def prepare(var: Path, phones: int) -> tuple[dict, dict]:
     poll = poll_open(workshop=workshop, show_bars=True)
     state = live_state_ensure(workshop=workshop)
     info = {
+        "console_cookie": console_cookie("bench"),
         "workshop_id": workshop.pk,
         "poll_id": poll.pk,
         "theme_ids": sorted(poll.options.values_list("pk", flat=True)),
@@ -296,6 +303,27 @@ def prepare(var: Path, phones: int) -> tuple[dict, dict]:
         "cookies": cookies,
     }
     return env, info
+
+
+def console_cookie(username: str) -> str:
+    """A logged-in session for the facilitator (as a login would make), as a Cookie header."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+
+    user = get_user_model().objects.get(username=username)
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
 def stored_ballots(poll_id: int) -> dict[int, int]:
@@ -315,13 +343,13 @@ def stored_ballots(poll_id: int) -> dict[int, int]:
 class Phone:
     __slots__ = (
         "acked_at", "attendee_id", "cookie", "error", "poll", "refusal", "scheduled", "sent_at",
-        "theme", "themes", "ws",
+        "theme", "themes", "version", "ws",
     )  # fmt: skip
 
     def __init__(self, attendee_id: int, cookie: str):
         self.attendee_id, self.cookie = attendee_id, cookie
         self.ws = self.poll = self.theme = self.sent_at = self.acked_at = None
-        self.refusal = self.error = self.scheduled = None
+        self.refusal = self.error = self.scheduled = self.version = None
         self.themes: list[str] = []
 
 
@@ -354,6 +382,8 @@ async def phone_connect(phone: Phone, url: str, port: int, gate: asyncio.Semapho
             phone.error = "connect: first frame is not the phone card"
             return
         polls, phone.themes = POLL_RE.findall(first), THEME_RE.findall(first)
+        version = CARD_VERSION_RE.search(first)
+        phone.version = int(version.group(1)) if version else None
         phone.poll = polls[0] if polls else None
         if not phone.poll or not phone.themes:
             phone.error = "connect: no ballot in the first frame"
@@ -569,8 +599,9 @@ async def vote_run(
         result["send_lateness_ms"] = {"p50": ms(pct(lateness, 50)), "p99": ms(pct(lateness, 99))}
 
 
-async def connections_run(server: Server, phones: list[Phone], result: dict) -> None:
+async def connections_run(server: Server, info: dict, phones: list[Phone], result: dict) -> None:
     before = server.memory().get("VmRSS")
+    console = None
     try:
         spy = server.profile_start("connections")
         if spy:
@@ -593,8 +624,50 @@ async def connections_run(server: Server, phones: list[Phone], result: dict) -> 
                 ),
             }
         )
+        console = await ws_connect(
+            f"ws://127.0.0.1:{server.port}/ws/s/{JOIN_CODE}/console/",
+            port=server.port,
+            cookie=info["console_cookie"],
+        )
+        result["state_push"] = await state_push(server, console, phones)
     finally:
-        await close_all([p.ws for p in phones])
+        await close_all([console] + [p.ws for p in phones])
+
+
+async def state_push(server: Server, console, phones: list[Phone]) -> dict:
+    """The facilitator moves the agenda on: how long until every phone has the new card."""
+    ready = [p for p in phones if p.error is None]
+    arrived: list[float] = []
+
+    async def wait_frame(phone: Phone) -> None:
+        with contextlib.suppress(Exception):
+            while True:  # the card with a newer live version than the one it connected with
+                version = CARD_VERSION_RE.search(await phone.ws.recv())
+                if version and int(version.group(1)) > (phone.version or 0):
+                    arrived.append(time.perf_counter())
+                    return
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(console.recv(), CONNECT_TIMEOUT)  # the console's first frame
+    waiting = [asyncio.create_task(wait_frame(p)) for p in ready]
+    await asyncio.sleep(0.2)
+    cpu0, started = proc_cpu_seconds(server.pid), time.perf_counter()
+    await console.send(json.dumps({"action": "stage_next"}))
+    _, pending = await asyncio.wait(waiting, timeout=PUSH_TIMEOUT)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    spans = sorted(at - started for at in arrived)
+    return {
+        "action": "stage_next from the console socket",
+        "phones": len(ready),
+        "phones_updated": len(arrived),
+        "first_phone_ms": ms(spans[0]) if spans else None,
+        "p50_phone_ms": ms(pct(spans, 50)),
+        "all_phones_ms": ms(spans[-1]) if len(spans) == len(ready) and spans else None,
+        "server_cpu_seconds": round(proc_cpu_seconds(server.pid) - cpu0, 2),
+        "server_rss_mb_after": server.memory().get("VmRSS"),
+    }
 
 
 # --- one mode, in this process ---------------------------------------------------------------
@@ -617,19 +690,19 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
         # The runners fill `result` as they go, so a mode that hits its deadline still reports.
         phones_ = [Phone(a, c) for a, c in info["cookies"]]
         runner = (
-            connections_run(server, phones_, result)
+            connections_run(server, info, phones_, result)
             if mode == "connections"
             else vote_run(mode, server, info, rate, phones_, result)
         )
 
         async def bounded():
-            async with asyncio.timeout(MODE_DEADLINE):
+            async with asyncio.timeout(DEADLINES[mode]):
                 await runner
 
         try:
             asyncio.run(bounded())
         except TimeoutError:
-            result["error"] = f"deadline of {MODE_DEADLINE:.0f} s reached"
+            result["error"] = f"deadline of {DEADLINES[mode]:.0f} s reached"
             result["phones_with_first_frame_at_deadline"] = sum(
                 p.ws is not None and p.poll is not None for p in phones_
             )
@@ -745,8 +818,8 @@ def meta() -> dict:
             "vote opened with voting.services.poll_open before phones connect",
             "ack = the phone frame with '✓ Your vote' (committed); latency from send to ack",
             "full tally = first projector push whose data-total equals the stored ballot count",
-            f"phones connect {CONNECT_CONCURRENCY} at a time; each mode's deadline "
-            f"{MODE_DEADLINE:.0f} s",
+            f"phones connect {CONNECT_CONCURRENCY} at a time; deadlines (s): {DEADLINES}",
+            "connections mode also times one state push (console 'stage_next') to every phone",
         ],
     }
 
@@ -766,6 +839,11 @@ def summary(results: dict, targets: dict) -> str:
             head += (
                 f", server RSS {r.get('server_rss_mb_connected')} MB"
                 f" (peak {r.get('server_hwm_mb')} MB, {r.get('kb_per_socket')} KB/socket)"
+            )
+            push = r.get("state_push") or {}
+            head += (
+                f"; one state push reached {push.get('phones_updated')}/{push.get('phones')}"
+                f" phones, all in {push.get('all_phones_ms')} ms"
             )
         else:
             a = r.get("ack_ms", {})

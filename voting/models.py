@@ -97,6 +97,11 @@ class Ballot(models.Model):
     theme = models.ForeignKey("evidence.Theme", on_delete=models.PROTECT, related_name="+")
     cast_at = models.DateTimeField()
     changed_at = models.DateTimeField()
+    key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The phone's idempotency key for the latest choice: a resend is not a change.",
+    )
 
     class Meta:
         constraints = [

@@ -184,12 +184,14 @@ class BallotRequest:
     poll_id: int
     attendee_id: int
     theme_id: int
+    key: str = ""  # the phone's idempotency key for this tap
 
 
 @dataclass(frozen=True)
 class BallotResult:
     request: BallotRequest
     error: str | None = None
+    duplicate: bool = False  # already recorded under the same key: acknowledged, not rewritten
 
     @property
     def ok(self) -> bool:
@@ -202,8 +204,10 @@ def ballots_cast(*, requests: list[BallotRequest]) -> list[BallotResult]:
     Each request is checked on its own (the vote must be open, the theme one of its options,
     the attendee one of its workshop's); refused ones get a message and change nothing. A
     repeat from the same attendee replaces their choice (one ballot each, enforced by the
-    database). Returns one result per request, in order; a result with no error is committed
-    when this function returns.
+    database). A request whose key matches the one already stored for that attendee is a
+    resend (a phone that lost the acknowledgement): it is acknowledged and changes nothing.
+    Returns one result per request, in order; a result with no error is committed when this
+    function returns.
     """
     if not requests:
         return []
@@ -230,8 +234,20 @@ def ballots_cast(*, requests: list[BallotRequest]) -> list[BallotResult]:
             if len(open_polls) == len(poll_ids)
             else set(Poll.objects.filter(pk__in=poll_ids).values_list("pk", flat=True))
         )
+        keyed = [r for r in requests if r.key and r.poll_id in open_polls]
+        stored_keys = set()
+        if keyed:
+            stored_keys = set(
+                Ballot.objects.filter(
+                    poll_id__in={r.poll_id for r in keyed},
+                    attendee_id__in={r.attendee_id for r in keyed},
+                ).values_list("poll_id", "attendee_id", "key")
+            )
         results, accepted = [], {}
         for r in requests:
+            if r.key and (r.poll_id, r.attendee_id, r.key) in stored_keys:
+                results.append(BallotResult(request=r, duplicate=True))
+                continue
             if r.poll_id not in open_polls:
                 error = (
                     "Voting has closed, so your vote was not counted."
@@ -256,12 +272,13 @@ def ballots_cast(*, requests: list[BallotRequest]) -> list[BallotResult]:
                         theme_id=r.theme_id,
                         cast_at=now,
                         changed_at=now,
+                        key=r.key,
                     )
                     for r in accepted.values()
                 ],
                 update_conflicts=True,
                 unique_fields=["poll", "attendee"],
-                update_fields=["theme", "changed_at"],
+                update_fields=["theme", "changed_at", "key"],
             )
             changed = {poll_id: open_polls[poll_id] for poll_id, _ in accepted}
             Poll.objects.filter(pk__in=changed).update(version=F("version") + 1)
@@ -272,11 +289,10 @@ def ballots_cast(*, requests: list[BallotRequest]) -> list[BallotResult]:
     return results
 
 
-def ballot_cast(*, poll_id: int, attendee_id: int, theme_id: int) -> BallotResult:
+def ballot_cast(*, poll_id: int, attendee_id: int, theme_id: int, key: str = "") -> BallotResult:
     """One ballot (the HTTP form's path). Raises ValidationError when refused."""
-    (result,) = ballots_cast(
-        requests=[BallotRequest(poll_id=poll_id, attendee_id=attendee_id, theme_id=theme_id)]
-    )
+    request = BallotRequest(poll_id=poll_id, attendee_id=attendee_id, theme_id=theme_id, key=key)
+    (result,) = ballots_cast(requests=[request])
     if result.error:
         raise ValidationError(result.error)
     return result

@@ -30,6 +30,7 @@ def phone_vote(request, *, workshop):
             poll_id=form.cleaned_data["poll"],
             attendee_id=request.attendee_id,
             theme_id=form.cleaned_data["theme"],
+            key=form.cleaned_data["key"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -15,7 +15,15 @@
     });
   }
   document.addEventListener("htmx:wsOpen", function () { setStatus(true); });
-  document.addEventListener("htmx:wsClose", function () { setStatus(false); });
+  document.addEventListener("htmx:wsClose", function (event) {
+    setStatus(false);
+    // 4011: the server lost its channel layer for a moment; come back after a short,
+    // jittered pause (htmx reconnects by itself only after 1006 and 1011-1013).
+    var detail = event.detail || {};
+    if (detail.event && detail.event.code === 4011 && detail.socketWrapper) {
+      setTimeout(detail.socketWrapper.reconnect, 500 + Math.random() * 1500);
+    }
+  });
   document.addEventListener("htmx:wsError", function () { setStatus(false); });
 
   function csrfToken() {
@@ -30,6 +38,12 @@
   window.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.hasAttribute || !form.hasAttribute("ws-send")) return;
+    // A fresh idempotency key per tap; htmx's queue resends the same message (same key)
+    // after a reconnect, and the server acknowledges a resend without counting it twice.
+    form.querySelectorAll("input[data-fresh-key]").forEach(function (input) {
+      input.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+        : Date.now().toString(36) + Math.random().toString(36).slice(2);
+    });
     var token = form.querySelector('input[name="csrfmiddlewaretoken"]');
     if (token && !token.value) token.value = csrfToken();
     if (!live) event.stopPropagation();

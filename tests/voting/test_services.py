@@ -326,3 +326,29 @@ def test_one_ballot_per_attendee_is_enforced_by_the_database(workshop):
     Ballot.objects.create(poll=poll, attendee=attendee, theme=a, cast_at=now, changed_at=now)
     with pytest.raises(IntegrityError), transaction.atomic():
         Ballot.objects.create(poll=poll, attendee=attendee, theme=b, cast_at=now, changed_at=now)
+
+
+def test_a_resend_with_the_same_key_is_acknowledged_and_changes_nothing(workshop):
+    poll = poll_open(workshop=workshop)
+    a, b, _ = _themes(poll)
+    attendee = make_attendee(workshop=workshop)
+    first = BallotRequest(poll_id=poll.pk, attendee_id=attendee.pk, theme_id=a.pk, key="tap-1")
+    ballots_cast(requests=[first])
+    version = Poll.objects.get(pk=poll.pk).version
+
+    (again,) = ballots_cast(requests=[first])
+    (change,) = ballots_cast(
+        requests=[
+            BallotRequest(poll_id=poll.pk, attendee_id=attendee.pk, theme_id=b.pk, key="tap-2")
+        ]
+    )
+    (stale,) = ballots_cast(requests=[first])  # the old tap arriving late is a change back
+
+    assert (again.ok, again.duplicate, change.duplicate, stale.duplicate) == (
+        True,
+        True,
+        False,
+        False,
+    )
+    assert Poll.objects.get(pk=poll.pk).version == version + 2
+    assert Ballot.objects.get().key == "tap-1"

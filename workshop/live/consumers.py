@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils.html import format_html
+from redis.exceptions import RedisError
 
 from panel.forms import BoardPostForm, QuestionForm, UpvoteForm
 from panel.html import cleared_textarea, mine_mark, my_pending, upvote_form
@@ -44,12 +45,24 @@ from workshop.selectors import workshop_by_code
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 4096  # bytes; a vote or a console action is well under 1 KB
+# Close code meaning "come back in a moment" (live.js reconnects). Daphne lets applications
+# use only 1000 or 3000-4999, and htmx reconnects by itself only after 1006/1011-1013.
+RECONNECT = 4011
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     surface: Surface
     actions: frozenset[str] = frozenset()
     flash_id = "flash"
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        except RedisError as error:
+            # The channel layer lost Redis (a restart, a network blip). Close with RECONNECT
+            # so the client comes back (and is sent the current state) once Redis is back.
+            log.warning("channel layer unavailable (%s); closing socket for reconnect", error)
+            await send({"type": "websocket.close", "code": RECONNECT})
 
     async def connect(self):
         self.workshop: Workshop | None = await database_sync_to_async(workshop_by_code)(
@@ -204,6 +217,7 @@ class PhoneConsumer(LiveConsumer):
                 poll_id=form.cleaned_data["poll"],
                 attendee_id=self.attendee_id,
                 theme_id=form.cleaned_data["theme"],
+                key=form.cleaned_data["key"],
             )
         )
         if not result.ok:

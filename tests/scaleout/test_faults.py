@@ -1,0 +1,172 @@
+"""Faults, each in a bounded run with an exact check of the database afterwards."""
+
+import asyncio
+import contextlib
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from tests.scaleout.conftest import Client, ws_url
+from tests.scaleout.test_workers import OPEN_VOTE
+
+BALLOTS = (
+    "import json; from voting.models import Ballot; "
+    "print(json.dumps(sorted(Ballot.objects.values_list('attendee_id', 'theme_id'))))"
+)
+
+
+async def test_whole_app_restart_brings_console_projector_and_phone_back_to_the_same_state(
+    cluster,
+):
+    port = cluster.start()
+    poll = cluster.query(OPEN_VOTE)
+    phone_cookie, console_cookie = cluster.join(port), cluster.login(port)
+    phone = await Client(ws_url(cluster, port, "phone"), phone_cookie).connect()
+    theme = re.findall(r'name="theme" value="(\d+)"', await phone.until('id="phone-live"'))[1]
+    await phone.send({"action": "vote", "poll": str(poll), "theme": theme, "key": "before"})
+    await phone.until("Your vote")
+
+    cluster.kill(port)  # the whole app: its only process, without a chance to tidy up
+    cluster.start(port)
+
+    phone = await Client(ws_url(cluster, port, "phone"), phone_cookie).connect()
+    console = await Client(ws_url(cluster, port, "console"), console_cookie).connect()
+    projector = await Client(ws_url(cluster, port, "screen")).connect()
+    assert (
+        "✓ Your vote: <strong>Leadership, management and governance</strong>"
+        in await phone.until('id="phone-live"')
+    )
+    console_frame = await console.until('id="console-vote"')
+    assert "Close the vote" in console_frame and "<strong>1</strong> ballot" in console_frame
+    assert 'data-total="1"' in await projector.until('id="screen-main"')
+    for client in (phone, console, projector):
+        await client.close()
+
+
+class Phone:
+    """A simulated phone that behaves like htmx's ws extension plus live.js: one key per
+    tap, and after a lost connection it reconnects (to any worker) and resends what was
+    not acknowledged, with the same key."""
+
+    def __init__(self, cluster, ports: list[int], cookie: str):
+        self.cluster, self.ports, self.cookie = cluster, ports, cookie
+        self.client: Client | None = None
+
+    async def connect(self) -> str:
+        for attempt in range(40):
+            port = self.ports[attempt % len(self.ports)]
+            try:
+                self.client = await Client(
+                    ws_url(self.cluster, port, "phone"), self.cookie
+                ).connect(2)
+                return await self.client.until('id="phone-live"')
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError):
+                await asyncio.sleep(0.25)
+        raise AssertionError("could not reconnect")
+
+    async def vote(self, payload: dict) -> str:
+        for _ in range(10):
+            try:
+                await self.client.send(payload)
+                return await self.client.until("Your vote|phone-flash", timeout=5)
+            except (ConnectionClosed, TimeoutError, OSError):
+                await self.connect()
+        raise AssertionError("vote never acknowledged")
+
+
+async def test_worker_killed_during_a_vote_burst_counts_every_ballot_exactly_once(cluster):
+    a, b = cluster.start(), cluster.start()
+    poll = cluster.query(OPEN_VOTE)
+    phones = [Phone(cluster, [a, b] if i % 2 else [b, a], cluster.join(a)) for i in range(60)]
+    cards = await asyncio.gather(*(p.connect() for p in phones))
+    themes = re.findall(r'name="theme" value="(\d+)"', cards[0])
+    choices = [themes[i % 3] for i in range(60)]
+
+    async def burst():
+        return await asyncio.gather(
+            *(
+                p.vote({"action": "vote", "poll": str(poll), "theme": t, "key": f"tap-{i}"})
+                for i, (p, t) in enumerate(zip(phones, choices, strict=True))
+            )
+        )
+
+    voting = asyncio.create_task(burst())
+    await asyncio.sleep(0.05)
+    cluster.kill(b)  # mid-burst, half the phones lose their worker
+    answers = await asyncio.wait_for(voting, 60)
+
+    assert all("✓ Your vote" in answer for answer in answers)
+    stored = dict(cluster.query(BALLOTS))
+    assert len(stored) == 60
+    attendees = sorted(stored)  # attendees were created in order of the phones joining
+    assert [str(stored[attendee]) for attendee in attendees] == choices
+    for p in phones:
+        await p.client.close()
+
+
+async def test_redis_restart_mid_session_live_updates_resume_and_nothing_is_lost(cluster):
+    a, b = cluster.start(), cluster.start()
+    poll = cluster.query(OPEN_VOTE)
+    voter = Phone(cluster, [a], cluster.join(a))
+    themes = re.findall(r'name="theme" value="(\d+)"', await voter.connect())
+    projector = Phone(cluster, [b], "")
+    projector.client = await Client(ws_url(cluster, b, "screen")).connect()
+    await projector.client.until(f'id="tally-{poll}"')
+    await voter.vote({"action": "vote", "poll": str(poll), "theme": themes[0], "key": "one"})
+    await projector.client.until(r'data-total="1"')
+
+    restart_redis()
+
+    # The same phone changes its vote and a new phone votes; the projector must catch up
+    # by itself (its socket may be closed by the layer and reconnect, as htmx would).
+    second = Phone(cluster, [a, b], cluster.join(a))
+    await second.connect()
+    await voter.vote({"action": "vote", "poll": str(poll), "theme": themes[2], "key": "two"})
+    await second.vote({"action": "vote", "poll": str(poll), "theme": themes[1], "key": "three"})
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            frame = await projector.client.until(r'data-total="2"', timeout=2)
+            break
+        except (ConnectionClosed, TimeoutError, OSError):
+            assert time.monotonic() < deadline, "the projector never caught up"
+            try:
+                projector.client = await Client(ws_url(cluster, b, "screen")).connect(2)
+            except (OSError, InvalidHandshake, TimeoutError):
+                await asyncio.sleep(0.25)
+    assert f'id="tally-{poll}"' in frame or 'id="screen-main"' in frame
+    assert sorted(t for _, t in cluster.query(BALLOTS)) == sorted([int(themes[1]), int(themes[2])])
+    for p in (voter, second, projector):
+        await p.client.close()
+
+
+def restart_redis() -> None:
+    """Stop the test Redis (its data goes: it runs without persistence) and start it again
+    on the same port, as scripts/services.sh does."""
+    url = os.environ["REDIS_URL"]
+    port = int(re.search(r":(\d+)/", url).group(1))
+    services = Path(os.environ["WORKSHOP_SERVICES_DIR"])
+    with contextlib.suppress(redis.ConnectionError):  # shutting down drops the asker too
+        redis.Redis.from_url(url).shutdown(nosave=True)
+    deadline = time.monotonic() + 10
+    while (services / "redis" / "redis.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    subprocess.run(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+         "--appendonly", "no", "--dir", str(services / "redis"), "--daemonize", "yes",
+         "--pidfile", str(services / "redis" / "redis.pid"),
+         "--logfile", str(services / "redis" / "redis.log")],
+        check=True,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            return
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError("redis did not come back")
