@@ -124,7 +124,10 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1500}}
+        "default": {
+            "BACKEND": "workshop.live.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1500},
+        }
     }
 
 # --- Auth, sessions, security ---------------------------------------------------------------

@@ -53,9 +53,12 @@ async def _send_all(workshop_id: int, events: dict) -> None:
 
 def poll_tally_changed(*, polls: dict[int, int]) -> None:
     """Ballots were committed for these polls ({poll id: workshop id}): push, coalesced."""
-    async_to_sync(coalesce.tally_changed)(polls)
+    if not coalesce.mark_from_any_thread(lambda: coalesce.mark_tallies(polls)):
+        async_to_sync(coalesce.tally_changed)(polls)
 
 
 def panel_changed(*, workshop_id: int) -> None:
     """A question, an upvote or a board post changed: push, coalesced."""
-    async_to_sync(coalesce.panel_changed)(workshop_id)
+    mark = lambda: coalesce.coalescer().mark_panel(workshop_id=workshop_id)  # noqa: E731
+    if not coalesce.mark_from_any_thread(mark):
+        async_to_sync(coalesce.panel_changed)(workshop_id)

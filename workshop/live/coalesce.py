@@ -13,6 +13,7 @@ import contextvars
 import logging
 import os
 import socket
+import threading
 import time
 import weakref
 
@@ -183,15 +184,45 @@ _coalescers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Coalescer]" =
 )
 
 
+_serving: tuple[asyncio.AbstractEventLoop, int] | None = None  # the server's loop and thread
+
+
 def coalescer(*, serving: bool = False) -> Coalescer:
     """This loop's coalescer. Consumers call it with serving=True when they connect."""
+    global _serving
     loop = asyncio.get_running_loop()
     found = _coalescers.get(loop)
     if found is None:
         found = _coalescers[loop] = Coalescer(serving=serving)
     elif serving:
         found.serving = True
+    if serving:
+        _serving = (loop, threading.get_ident())
     return found
+
+
+def mark_from_any_thread(mark) -> bool:
+    """Hand a mark to the serving loop without waiting for it. Returns False when there is
+    no serving loop to hand it to (a command, a test without consumers).
+
+    The ORM thread commits a batch of ballots and must go straight back to the next batch;
+    waiting for the event loop here (async_to_sync) delayed every acknowledgement."""
+    if _serving is None:
+        return False
+    loop, thread = _serving
+    if loop.is_closed() or not loop.is_running():
+        return False
+    if threading.get_ident() == thread:
+        mark()
+    else:
+        loop.call_soon_threadsafe(mark, context=contextvars.Context())
+    return True
+
+
+def mark_tallies(polls: dict[int, int]) -> None:
+    c = coalescer()
+    for poll_id, workshop_id in polls.items():
+        c.mark_tally(poll_id=poll_id, workshop_id=workshop_id)
 
 
 async def tally_changed(polls: dict[int, int]) -> None:
