@@ -1,10 +1,10 @@
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html
 
 from panel import services
 from panel.models import BoardPost, Person, Question
+from workshop.admin import ServiceActionsMixin
 
 
 @admin.register(Person)
@@ -41,17 +41,6 @@ class PersonAdmin(admin.ModelAdmin):
         )
 
 
-class ServiceActionsMixin:
-    def _each(self, request, queryset, service, done: str, **kwargs):
-        for obj in queryset:
-            try:
-                service(**{kwargs.get("arg", "question"): obj})
-            except ValidationError as error:
-                self.message_user(request, f"“{obj}”: {' '.join(error.messages)}", messages.ERROR)
-            else:
-                self.message_user(request, f"“{obj}”: {done}", messages.SUCCESS)
-
-
 @admin.register(Question)
 class QuestionAdmin(ServiceActionsMixin, admin.ModelAdmin):
     """Questions are moderated from the console; admin offers the same actions, through
@@ -81,15 +70,17 @@ class QuestionAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Approve (show to everyone)", permissions=["view"])
     def approve(self, request, queryset):
-        self._each(request, queryset, services.question_approve, "approved.")
+        self.run_service(request, queryset, services.question_approve, "approved.", arg="question")
 
     @admin.action(description="Hide", permissions=["view"])
     def hide(self, request, queryset):
-        self._each(request, queryset, services.question_hide, "hidden.")
+        self.run_service(request, queryset, services.question_hide, "hidden.", arg="question")
 
     @admin.action(description="Mark answered", permissions=["view"])
     def mark_answered(self, request, queryset):
-        self._each(request, queryset, services.question_mark_answered, "marked answered.")
+        self.run_service(
+            request, queryset, services.question_mark_answered, "marked answered.", arg="question"
+        )
 
 
 @admin.register(BoardPost)
@@ -108,4 +99,4 @@ class BoardPostAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.action(description="Hide from the board", permissions=["view"])
     def hide(self, request, queryset):
-        self._each(request, queryset, services.board_post_hide, "hidden.", arg="post")
+        self.run_service(request, queryset, services.board_post_hide, "hidden.", arg="post")

@@ -1,13 +1,13 @@
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.db.models import Count
 
 from voting import services
 from voting.models import Poll
+from workshop.admin import ServiceActionsMixin
 
 
 @admin.register(Poll)
-class PollAdmin(admin.ModelAdmin):
+class PollAdmin(ServiceActionsMixin, admin.ModelAdmin):
     """Votes are run from the console; admin shows them and offers the same transitions,
     through the same services."""
 
@@ -38,19 +38,10 @@ class PollAdmin(admin.ModelAdmin):
     def option_list(self, obj):
         return ", ".join(t.title for t in obj.options.all())
 
-    def _each(self, request, queryset, service, done: str):
-        for poll in queryset:
-            try:
-                service(poll=poll)
-            except ValidationError as error:
-                self.message_user(request, f"{poll}: {' '.join(error.messages)}", messages.ERROR)
-            else:
-                self.message_user(request, f"{poll}: {done}", messages.SUCCESS)
-
     @admin.action(description="Close the selected votes", permissions=["view"])
     def close_votes(self, request, queryset):
-        self._each(request, queryset, services.poll_close, "closed.")
+        self.run_service(request, queryset, services.poll_close, "closed.", arg="poll")
 
     @admin.action(description="Reveal the results of the selected votes", permissions=["view"])
     def reveal_results(self, request, queryset):
-        self._each(request, queryset, services.poll_reveal, "results revealed.")
+        self.run_service(request, queryset, services.poll_reveal, "results revealed.", arg="poll")

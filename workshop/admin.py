@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -6,6 +7,20 @@ from django.utils.html import format_html
 from panel.models import Person
 from workshop.models import AgendaItem, Workshop
 from workshop.services import join_code_unused
+
+
+class ServiceActionsMixin:
+    """Admin actions that run a service on each selected row and report each outcome, so
+    admin refuses exactly what the console refuses, with the same message."""
+
+    def run_service(self, request, queryset, service, done: str, *, arg: str) -> None:
+        for obj in queryset:
+            try:
+                service(**{arg: obj})
+            except ValidationError as error:
+                self.message_user(request, f"“{obj}”: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, f"“{obj}”: {done}", messages.SUCCESS)
 
 
 def parent_workshop_id(request) -> str | None:
