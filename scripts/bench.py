@@ -8,6 +8,16 @@ database, opens simulated phones over real WebSockets and measures what the issu
   paced        N phones (default 1,000) connect, then vote at a steady --rate (default 500/s).
   connections  N phones (default 5,000) connect and stay idle: server memory and connect time.
   all          each of the above in its own process, on its own database (the default).
+  scaleout     not in `all` (about 4.5 minutes a round): starts a throwaway Redis and
+               PostgreSQL (scripts/services.sh), then alternates 1 and 2 daphne workers
+               (--rounds, default 1), each on a fresh migrated database and a flushed Redis.
+               N phones (default 5,000) are dealt to the workers in turn, client-side (no
+               nginx), then all vote at once (--voters for fewer). Reports the figures of
+               burst per setup, memory per worker, CPU of everything on the machine while
+               voting, garbage collection in the workers, PostgreSQL lock waits and batch
+               sizes, and the ratio of ballots/s of 2 workers to 1. --with-embedded adds the
+               embedded default (burst) as another baseline. Worker i runs on CPU i mod 2; the
+               client, PostgreSQL and Redis are unpinned (--pin none: nothing pinned).
 
 An acknowledgement ("✓ Your vote" on the phone) means the ballot is committed, so a ballot
 acknowledged but missing from the database afterwards is lost. The projector socket records
@@ -16,13 +26,15 @@ each tally push; "full tally" is the first push whose data-total equals the stor
 Attendees are bulk-created and their signed cookies computed in this process (same
 WORKSHOP_VAR_DIR, so the same secret key), not by N page loads. The vote is opened with
 voting.services.poll_open before any phone connects. The server is pinned to CPU 0 and this
-client to CPU 1 when taskset is available. Every wait has a timeout; each mode has a deadline.
+client to CPU 1 when taskset is available (scaleout: see above). Every wait has a timeout;
+each mode has a deadline.
 Prints a short summary and one JSON document, also written to bench/results/<timestamp>.json.
 """
 
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -33,8 +45,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,12 +56,14 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
 JOIN_CODE = "PCN25"
-MODES = ("burst", "paced", "connections")
-DEFAULT_PHONES = {"burst": 1000, "paced": 1000, "connections": 5000}
+MODES = ("burst", "paced", "connections")  # `all`; scaleout is run on its own
+SCALEOUT = "scaleout"
+DEFAULT_PHONES = {"burst": 1000, "paced": 1000, "connections": 5000, SCALEOUT: 5000}
 # Seconds for a mode's socket phase; setup and teardown come on top. Connections gets more:
-# 5,000 handshakes took 48-67 s here, and a state push to all of them follows.
-DEADLINES = {"burst": 120.0, "paced": 120.0, "connections": 180.0}
-MODE_DEADLINE = max(DEADLINES.values())
+# 5,000 handshakes took 48-67 s here, and a state push to all of them follows. A scale-out
+# measurement connects 5,000 phones to one worker (the baseline), then they all vote.
+DEADLINES = {"burst": 120.0, "paced": 120.0, "connections": 180.0, SCALEOUT: 240.0}
+SERVICES_TIMEOUT = 120.0
 PUSH_TIMEOUT = 60.0
 CONNECT_CONCURRENCY = 200
 CONNECT_TIMEOUT = 30.0
@@ -61,6 +77,8 @@ TARGETS = {
     "burst_last_ballot_to_full_tally_ms": 300,
     "paced_ack_p95_ms": 25,
     "connections_rss_mb": 300,
+    "scaleout_lost": 0,
+    "scaleout_ratio_2_vs_1": 1.7,
 }
 
 ACK = "✓ Your vote"
@@ -132,6 +150,15 @@ def proc_cpu_seconds(pid: int) -> float:
     return 0.0
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all CPUs, all processes), from /proc/stat."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle, iowait
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def busy_neighbours(exclude: set[int]) -> list[str]:
     """Other processes using CPU right now (the bench shares the machine; they skew figures)."""
 
@@ -158,16 +185,26 @@ def busy_neighbours(exclude: set[int]) -> list[str]:
     return busy
 
 
-class Server:
-    """daphne as `make run` starts it, on CPU 0, with a raised open-file limit."""
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its children (PostgreSQL: the postmaster and backends)."""
+    total = proc_cpu_seconds(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                total += proc_cpu_seconds(int(stat.parent.name))
+    return total
 
-    def __init__(self, env: dict, var: Path, pinned: bool):
-        self.env, self.log_path, self.pinned = env, var / "daphne.log", pinned
+
+class Server:
+    """daphne as `make run` starts it, on the given CPUs, with a raised open-file limit."""
+
+    def __init__(self, env: dict, var: Path, cpus: str | None, name: str = "daphne"):
+        self.env, self.log_path, self.cpus = env, var / f"{name}.log", cpus
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        pin = ["taskset", "-c", "0"] if self.pinned else []
+        pin = ["taskset", "-c", self.cpus] if self.cpus else []
         command = [
             "bash", "-c", f'ulimit -n {NOFILE} 2>/dev/null || ulimit -n hard; exec "$@"', "bash",
             *pin, PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "--proxy-headers",
@@ -255,16 +292,21 @@ class Server:
 # --- Django side (same WORKSHOP_VAR_DIR as the server: same database, same secret key) ------
 
 
-def prepare(var: Path, phones: int) -> tuple[dict, dict]:
-    """Fresh database with the demo workshop, N attendees with cookies, the vote open."""
+def prepare(var: Path, phones: int, services: dict | None = None) -> tuple[dict, dict]:
+    """Fresh database with the demo workshop, N attendees with cookies, the vote open.
+
+    services: {DATABASE_URL, REDIS_URL} of an empty PostgreSQL database and a Redis for the
+    scale-out setup; without it, the embedded default (SQLite and the in-memory layer)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "workshop.settings",
         "WORKSHOP_VAR_DIR": str(var),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
-    env.pop("DATABASE_URL", None)  # the embedded default: SQLite and the in-memory layer
-    env.pop("REDIS_URL", None)
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(key, None)
+        os.environ.pop(key, None)
+    env.update(services or {})
     manage(env, "migrate", "--noinput", "-v0")
     # Static files are the same for every mode: collected once per bench run (13 s).
     static = Path(env.setdefault("DJANGO_STATIC_ROOT", str(var / "static")))
@@ -274,8 +316,7 @@ def prepare(var: Path, phones: int) -> tuple[dict, dict]:
     manage(env, "facilitator", "--username", "bench", "--password", "bench-only-password-1")
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "WORKSHOP_VAR_DIR")})
     os.environ["DJANGO_ALLOWED_HOSTS"] = env["DJANGO_ALLOWED_HOSTS"]
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
+    os.environ.update(services or {})
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -342,12 +383,12 @@ def stored_ballots(poll_id: int) -> dict[int, int]:
 
 class Phone:
     __slots__ = (
-        "acked_at", "attendee_id", "cookie", "error", "poll", "refusal", "scheduled", "sent_at",
-        "theme", "themes", "version", "ws",
+        "acked_at", "attendee_id", "cookie", "error", "poll", "port", "refusal", "scheduled",
+        "sent_at", "theme", "themes", "version", "ws",
     )  # fmt: skip
 
-    def __init__(self, attendee_id: int, cookie: str):
-        self.attendee_id, self.cookie = attendee_id, cookie
+    def __init__(self, attendee_id: int, cookie: str, port: int):
+        self.attendee_id, self.cookie, self.port = attendee_id, cookie, port
         self.ws = self.poll = self.theme = self.sent_at = self.acked_at = None
         self.refusal = self.error = self.scheduled = self.version = None
         self.themes: list[str] = []
@@ -370,10 +411,11 @@ def ws_connect(url: str, *, port: int, cookie: str | None = None):
     )
 
 
-async def phone_connect(phone: Phone, url: str, port: int, gate: asyncio.Semaphore) -> None:
+async def phone_connect(phone: Phone, gate: asyncio.Semaphore) -> None:
+    url = f"ws://127.0.0.1:{phone.port}/ws/j/{JOIN_CODE}/"
     async with gate:
         try:
-            phone.ws = await ws_connect(url, port=port, cookie=phone.cookie)
+            phone.ws = await ws_connect(url, port=phone.port, cookie=phone.cookie)
             first = await asyncio.wait_for(phone.ws.recv(), CONNECT_TIMEOUT)
         except Exception as error:  # counted and reported, never raised
             phone.error = f"connect: {type(error).__name__}: {error}"[:200]
@@ -391,7 +433,10 @@ async def phone_connect(phone: Phone, url: str, port: int, gate: asyncio.Semapho
 
 async def phone_vote(phone: Phone, index: int, start: asyncio.Event) -> None:
     phone.theme = phone.themes[index % len(phone.themes)]
-    message = json.dumps({"action": "vote", "poll": phone.poll, "theme": phone.theme})
+    # As live.js sends it: a fresh idempotency key per tap.
+    message = json.dumps(
+        {"action": "vote", "poll": phone.poll, "theme": phone.theme, "key": uuid.uuid4().hex}
+    )
     await start.wait()
     if phone.scheduled is not None:
         await asyncio.sleep(max(0.0, phone.scheduled - time.perf_counter()))
@@ -469,10 +514,15 @@ def ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
-async def connect_phones(phones: list[Phone], url: str, server: Server) -> dict:
+def servers_cpu(servers: list[Server]) -> float:
+    return sum(proc_cpu_seconds(s.pid) for s in servers)
+
+
+async def connect_phones(phones: list[Phone], servers: list[Server]) -> dict:
+    """Each phone connects to the worker on its own port (phone.port)."""
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    started, cpu0, client0 = time.perf_counter(), proc_cpu_seconds(server.pid), time.process_time()
-    await asyncio.gather(*(phone_connect(p, url, server.port, gate) for p in phones))
+    started, cpu0, client0 = time.perf_counter(), servers_cpu(servers), time.process_time()
+    await asyncio.gather(*(phone_connect(p, gate) for p in phones))
     seconds = time.perf_counter() - started
     failed = [p.error for p in phones if p.error]
     return {
@@ -482,7 +532,7 @@ async def connect_phones(phones: list[Phone], url: str, server: Server) -> dict:
         "connect_failure_example": failed[0] if failed else None,
         "connect_seconds": round(seconds, 2),
         "connects_per_second": round(len(phones) / seconds, 1) if seconds else None,
-        "server_cpu_seconds_connect": round(proc_cpu_seconds(server.pid) - cpu0, 2),
+        "server_cpu_seconds_connect": round(servers_cpu(servers) - cpu0, 2),
         "client_cpu_seconds_connect": round(time.process_time() - client0, 2),
     }
 
@@ -500,23 +550,55 @@ async def close_all(sockets: list) -> None:
             await asyncio.gather(*(close(ws) for ws in sockets if ws is not None))
 
 
+def rss_total(servers: list[Server], key: str = "VmRSS") -> float | None:
+    """Memory of the workers, summed (one worker: its own figure), in MB."""
+    found = [s.memory().get(key) for s in servers]
+    return round(sum(found), 1) if found and None not in found else None
+
+
 async def vote_run(
-    mode: str, server: Server, info: dict, rate: float, phones: list[Phone], result: dict
+    mode: str,
+    servers: list[Server],
+    info: dict,
+    rate: float,
+    phones: list[Phone],
+    result: dict,
+    *,
+    voters: int | None = None,
+    services_cpu: dict | None = None,
+    probe=None,
 ) -> None:
-    port, poll_id = server.port, info["poll_id"]
-    base = f"ws://127.0.0.1:{port}"
+    """Phones connect (each to the worker on its port), then `voters` of them (default all)
+    vote. The projector is connected to the first worker. With several workers, server
+    figures are sums over the workers and result["workers"] has each one's."""
+    poll_id, port = info["poll_id"], servers[0].port
     projector = Projector(poll_id)
-    screen = await ws_connect(f"{base}/ws/s/{JOIN_CODE}/screen/{info['secret']}/", port=port)
+    screen = await ws_connect(
+        f"ws://127.0.0.1:{port}/ws/s/{JOIN_CODE}/screen/{info['secret']}/", port=port
+    )
     listener = asyncio.create_task(projector.run(screen))
+    services_cpu = services_cpu or {}
+    per_worker = [{"port": s.port, "cpus": s.cpus} for s in servers]
     try:
-        result["server_rss_mb_before_connect"] = server.memory().get("VmRSS")
-        result.update(await connect_phones(phones, f"{base}/ws/j/{JOIN_CODE}/", server))
-        result["server_rss_mb_connected"] = server.memory().get("VmRSS")
+        result["server_rss_mb_before_connect"] = rss_total(servers)
+        for w, s in zip(per_worker, servers, strict=True):
+            w["rss_mb_before_connect"] = s.memory().get("VmRSS")
+        result.update(await connect_phones(phones, servers))
+        result["server_rss_mb_connected"] = rss_total(servers)
+        for w, s in zip(per_worker, servers, strict=True):
+            w["rss_mb_connected"] = s.memory().get("VmRSS")
         ready = [p for p in phones if p.error is None]
+        # Phones were dealt to workers in turn, so the first `voters` are spread evenly.
+        ready = ready[:voters] if voters else ready
+        for w, s in zip(per_worker, servers, strict=True):
+            w["phones_voting"] = sum(p.port == s.port for p in ready)
         await asyncio.sleep(0.5)  # let the server settle (presence pushes) before voting
 
-        spy = server.profile_start(mode)
-        if spy:
+        spies = [
+            s.profile_start(mode if len(servers) == 1 else f"{mode}-w{i}-of-{len(servers)}")
+            for i, s in enumerate(servers)
+        ]
+        if any(spies):
             await asyncio.sleep(1.0)  # py-spy attaches
         start = asyncio.Event()
         if mode == "paced":
@@ -525,12 +607,21 @@ async def vote_run(
                 phone.scheduled = t0 + i / rate
         tasks = [asyncio.create_task(phone_vote(p, i, start)) for i, p in enumerate(ready)]
         await asyncio.sleep(0.05)  # every task is waiting on the start signal
-        cpu0, client0 = proc_cpu_seconds(server.pid), time.process_time()
-        wall0 = time.perf_counter()
+        cpus0 = [proc_cpu_seconds(s.pid) for s in servers]
+        svc0 = {name: f() for name, f in services_cpu.items()}
+        if probe:
+            probe.start()
+        client0, wall0 = time.process_time(), time.perf_counter()
+        result["voting_window_epoch"] = [time.time(), None]
         start.set()
         await asyncio.gather(*tasks)
-        cpu1, client1 = proc_cpu_seconds(server.pid), time.process_time()
-        wall = time.perf_counter() - wall0
+        if probe:
+            result["postgres_while_voting"] = probe.stop()
+        cpus1 = [proc_cpu_seconds(s.pid) for s in servers]
+        svc1 = {name: f() for name, f in services_cpu.items()}
+        client1, wall = time.process_time(), time.perf_counter() - wall0
+        result["voting_window_epoch"][1] = time.time()
+        cpu0, cpu1 = sum(cpus0), sum(cpus1)
 
         acked = [p for p in ready if p.acked_at is not None]
         stored = await asyncio.to_thread(stored_ballots, poll_id)
@@ -538,15 +629,39 @@ async def vote_run(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(projector.reached.wait(), TALLY_TIMEOUT)
         await asyncio.sleep(0.3)  # catch any later push (must not exceed the stored count)
-        result["profile"] = server.profile_stop(spy)
-        result["server_rss_mb_end"] = server.memory().get("VmRSS")
-        result["server_hwm_mb"] = server.memory().get("VmHWM")
+        profiles = [s.profile_stop(spy) for s, spy in zip(servers, spies, strict=True)]
+        result["profile"] = profiles[0] if len(servers) == 1 else profiles
+        result["server_rss_mb_end"] = rss_total(servers)
+        result["server_hwm_mb"] = rss_total(servers, "VmHWM")
+        for w, s, c0, c1 in zip(per_worker, servers, cpus0, cpus1, strict=True):
+            mem = s.memory()
+            w.update(
+                {
+                    "rss_mb_end": mem.get("VmRSS"),
+                    "hwm_mb": mem.get("VmHWM"),
+                    "cpu_seconds_voting": round(c1 - c0, 2),
+                    "cpu_share_voting": round((c1 - c0) / wall, 2) if wall else None,
+                }
+            )
     finally:
         listener.cancel()
         with contextlib.suppress(BaseException):
             await listener
         await close_all([screen] + [p.ws for p in phones])
 
+    if len(servers) > 1 or mode == SCALEOUT:
+        result["workers"] = per_worker
+    if services_cpu and wall:
+        # CPU seconds per wall second while voting (cores busy), of everything on the machine:
+        # "other" is what the machine spent beyond this bench (other processes, the kernel).
+        share = {
+            "workers": (cpu1 - cpu0) / wall,
+            "client": (client1 - client0) / wall,
+            **{n: (svc1[n] - svc0[n]) / wall for n in svc0 if n != "machine"},
+        }
+        share["other"] = max(0.0, (svc1["machine"] - svc0["machine"]) / wall - sum(share.values()))
+        share["machine"] = (svc1["machine"] - svc0["machine"]) / wall
+        result["cpu_share_voting"] = {k: round(v, 2) for k, v in share.items()}
     sent = [p for p in ready if p.sent_at is not None]
     latencies = [p.acked_at - p.sent_at for p in acked]
     first_send = min((p.sent_at for p in sent), default=None)
@@ -557,6 +672,7 @@ async def vote_run(
     span = (last_ack - first_send) if acked else None
     result.update(
         {
+            **({"phones_voting": len(ready)} if voters else {}),
             "ballots_sent": len(sent),
             "ballots_acked": len(acked),
             "ballots_stored": len(stored),
@@ -585,7 +701,8 @@ async def vote_run(
                 "error": projector.error,
             },
             "server_cpu_seconds_voting": round(cpu1 - cpu0, 2),
-            # CPU seconds per wall second while voting: near 1.0 = the server's core saturated.
+            # CPU seconds per wall second while voting: near 1.0 = the server's core saturated
+            # (summed over workers: near 2.0 = two workers each saturating a core).
             "server_cpu_share_voting": round((cpu1 - cpu0) / wall, 2) if wall else None,
             "client_cpu_seconds_voting": round(client1 - client0, 2),
         }
@@ -606,8 +723,7 @@ async def connections_run(server: Server, info: dict, phones: list[Phone], resul
         spy = server.profile_start("connections")
         if spy:
             await asyncio.sleep(1.0)  # py-spy attaches
-        url = f"ws://127.0.0.1:{server.port}/ws/j/{JOIN_CODE}/"
-        result.update(await connect_phones(phones, url, server))
+        result.update(await connect_phones(phones, [server]))
         result["profile"] = server.profile_stop(spy)
         await asyncio.sleep(2.0)  # idle: let presence pushes and garbage settle
         mem = server.memory()
@@ -683,16 +799,16 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
         t = time.perf_counter()
         env, info = prepare(var, phones)
         result["setup_seconds"] = round(time.perf_counter() - t, 1)
-        server = Server(env, var, pinned)
+        server = Server(env, var, "0" if pinned else None)
         server.start()
         if pinned:
             pin_client()
         # The runners fill `result` as they go, so a mode that hits its deadline still reports.
-        phones_ = [Phone(a, c) for a, c in info["cookies"]]
+        phones_ = [Phone(a, c, server.port) for a, c in info["cookies"]]
         runner = (
             connections_run(server, info, phones_, result)
             if mode == "connections"
-            else vote_run(mode, server, info, rate, phones_, result)
+            else vote_run(mode, [server], info, rate, phones_, result)
         )
 
         async def bounded():
@@ -726,23 +842,392 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
     return result
 
 
-def run_child(mode: str, args) -> dict:
+# --- scale-out: N daphne workers on PostgreSQL and Redis ----------------------------------------
+
+
+def services_env(directory: Path) -> dict[str, str]:
+    """REDIS_URL and DATABASE_URL as scripts/services.sh wrote them to DIR/env."""
+    found = {}
+    for line in (directory / "env").read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        if key.strip() and value:
+            found[key.strip()] = value.strip()
+    return found
+
+
+def pid_from(path: Path) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(path.read_text().split()[0])
+    return None
+
+
+def child_pids(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+    return found
+
+
+def app_fingerprint() -> str:
+    """A hash of the app's code and templates: measurements compared as a ratio must run the
+    same code (the tree may be edited while a long run goes on)."""
+    digest = hashlib.sha1()
+    for top in ("workshop", "voting", "panel", "evidence", "templates"):
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.suffix in {".py", ".html", ".js"} and "__pycache__" not in path.parts:
+                with contextlib.suppress(OSError):
+                    digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def pg_admin(server: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql)
+
+
+class PgProbe:
+    """Where a burst waits in PostgreSQL. While the vote runs, a thread samples
+    pg_stat_activity for the bench database every 20 ms: how many worker sessions are running
+    a statement, waiting for a lock, or holding a transaction open while Python works ("idle
+    in transaction"). Afterwards it counts the write transactions: every ballot a transaction
+    inserted carries that transaction's id (xmin), so distinct xmin = batches committed."""
+
+    ACTIVITY = """
+        SELECT count(*) FILTER (WHERE state = 'active'
+                                AND wait_event_type IS DISTINCT FROM 'Lock'),
+               count(*) FILTER (WHERE wait_event_type = 'Lock'),
+               count(*) FILTER (WHERE state = 'idle in transaction')
+        FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+    """
+    BATCHES = "SELECT count(*) FROM {table} WHERE poll_id = %s GROUP BY xmin::text"
+
+    def __init__(self, url: str, poll_id: int):
+        self.url, self.poll_id, self.samples = url, poll_id, []
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.error: str | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+                while not self.stopping.wait(0.02):
+                    self.samples.append(conn.execute(self.ACTIVITY).fetchone())
+        except Exception as error:
+            self.error = f"{type(error).__name__}: {error}"[:200]
+
+    def stop(self) -> dict:
+        import psycopg
+
+        self.stopping.set()
+        if self.thread:
+            self.thread.join(timeout=10)
+        n, sizes = len(self.samples), []
+        try:
+            with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+                from voting.models import Ballot  # Django is set up in this process
+
+                query = self.BATCHES.format(table=Ballot._meta.db_table)
+                sizes = [row[0] for row in conn.execute(query, [self.poll_id])]
+        except Exception as error:
+            self.error = self.error or f"{type(error).__name__}: {error}"[:200]
+
+        def mean(i: int) -> float | None:
+            return round(sum(s[i] for s in self.samples) / n, 2) if n else None
+
+        return {
+            "samples": n,
+            "sessions_running_statement": mean(0),
+            "sessions_waiting_for_lock": mean(1),
+            "sessions_idle_in_transaction": mean(2),
+            "write_transactions": len(sizes),
+            "ballots_per_write_transaction": {
+                "mean": round(sum(sizes) / len(sizes), 1) if sizes else None,
+                "max": max(sizes, default=None),
+            },
+            "error": self.error,
+        }
+
+
+GC_TRACE = """\
+# Written by scripts/bench.py (scaleout): logs each garbage collection of this process.
+import gc, os, time
+_log = open(os.path.join(os.environ["BENCH_GC_DIR"], f"gc-{os.getpid()}.log"), "a", 1)
+_started = [0.0]
+def _collect(phase, info):
+    if phase == "start":
+        _started[0] = time.perf_counter()
+    else:
+        spent = time.perf_counter() - _started[0]
+        _log.write(f"{time.time():.4f} {info['generation']} {spent:.5f}\\n")  # line-buffered
+gc.callbacks.append(_collect)
+"""
+
+
+def gc_trace_env(env: dict, var: Path) -> dict:
+    """Workers log their garbage collections (a sitecustomize on their PYTHONPATH, in the
+    measurement's temporary directory; nothing in the repository). BENCH_GC_TRACE=0: off.
+    A full collection of a worker holding thousands of sockets pauses it for a second or so;
+    whether one falls inside a burst is much of the run-to-run variance."""
+    if os.environ.get("BENCH_GC_TRACE") == "0":
+        return env
+    hook = var / "gc-hook"
+    hook.mkdir(exist_ok=True)
+    (hook / "sitecustomize.py").write_text(GC_TRACE)
+    path = os.pathsep.join(filter(None, [str(hook), env.get("PYTHONPATH")]))
+    return {**env, "PYTHONPATH": path, "BENCH_GC_DIR": str(var)}
+
+
+def gc_seconds(var: Path, pid: int, window: list) -> dict | None:
+    """Time a worker spent in garbage collection while the vote ran, per generation."""
+    path = var / f"gc-{pid}.log"
+    if not path.exists() or not window or None in window:
+        return None
+    spent, counts = [0.0, 0.0, 0.0], [0, 0, 0]
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(ValueError, IndexError):
+            at, generation, seconds = line.split()
+            if window[0] <= float(at) <= window[1] + 0.5:
+                spent[int(generation)] += float(seconds)
+                counts[int(generation)] += 1
+    return {f"gen{g}": {"collections": counts[g], "seconds": round(spent[g], 3)} for g in range(3)}
+
+
+def scaleout_pinning(pin: str) -> str:
+    if pin == "workers" and PINNED:
+        return (
+            "worker i on CPU i mod 2 (taskset), so two workers never share a core; the load "
+            "client, PostgreSQL and Redis unpinned (the kernel places them) - same rule for "
+            "1 and 2 workers"
+        )
+    return "none (kernel scheduling for workers, client, PostgreSQL and Redis)"
+
+
+def run_scaleout(workers: int, phones: int, voters: int | None, services: Path, pin: str) -> dict:
+    """One measurement: a fresh PostgreSQL database, a flushed Redis, `workers` daphne
+    processes; phones dealt to the workers in turn (client-side, no nginx), then a burst."""
+    var = Path(tempfile.mkdtemp(prefix=f"wl-bench-scaleout-{workers}w-"))
+    result: dict = {"mode": SCALEOUT, "worker_processes": workers}
+    servers: list[Server] = []
+    server_url = database = None
+    try:
+        result["other_busy_processes_start"] = busy_neighbours(exclude={os.getpid()})
+        t = time.perf_counter()
+        urls = services_env(services)
+        server_url = urls["DATABASE_URL"].rsplit("/", 1)[0]
+        database = f"wl_bench_{uuid.uuid4().hex[:10]}"
+        pg_admin(server_url, f'CREATE DATABASE "{database}"')
+        import redis
+
+        with redis.Redis.from_url(urls["REDIS_URL"], socket_timeout=10) as client:
+            client.flushdb()  # no group members left over from an earlier measurement
+        env, info = prepare(
+            var,
+            phones,
+            {"DATABASE_URL": f"{server_url}/{database}", "REDIS_URL": urls["REDIS_URL"]},
+        )
+        result["setup_seconds"] = round(time.perf_counter() - t, 1)
+        cpus = sorted(os.sched_getaffinity(0))
+        for i in range(workers):
+            cpu = str(cpus[i % len(cpus)]) if pin == "workers" and PINNED else None
+            servers.append(Server(gc_trace_env(env, var), var, cpu, name=f"daphne-{i}"))
+        for server in servers:
+            server.start()
+        result["app_code"] = app_fingerprint()  # the code the workers have just imported
+        phones_ = [
+            Phone(a, c, servers[i % workers].port) for i, (a, c) in enumerate(info["cookies"])
+        ]
+        pg_pid = pid_from(services / "pg" / "data" / "postmaster.pid")
+        redis_pid = pid_from(services / "redis" / "redis.pid")
+        services_cpu = {
+            "postgres": lambda: tree_cpu_seconds(pg_pid) if pg_pid else 0.0,
+            "redis": lambda: proc_cpu_seconds(redis_pid) if redis_pid else 0.0,
+            "machine": machine_busy_seconds,
+        }
+        runner = vote_run(
+            SCALEOUT, servers, info, 0.0, phones_, result,
+            voters=voters, services_cpu=services_cpu,
+            probe=PgProbe(f"{server_url}/{database}", info["poll_id"]),
+        )  # fmt: skip
+
+        async def bounded():
+            async with asyncio.timeout(DEADLINES[SCALEOUT]):
+                await runner
+
+        try:
+            asyncio.run(bounded())
+        except TimeoutError:
+            result["error"] = f"deadline of {DEADLINES[SCALEOUT]:.0f} s reached"
+            result["phones_with_first_frame_at_deadline"] = sum(
+                p.ws is not None and p.poll is not None for p in phones_
+            )
+            result["server_rss_mb_at_deadline"] = rss_total(servers)
+        for worker, server in zip(result.get("workers") or [], servers, strict=False):
+            if found := gc_seconds(var, server.pid, result.get("voting_window_epoch")):
+                worker["gc_while_voting"] = found
+        result["server_open_files_limit"] = servers[0].nofile()
+        result["client_open_files_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        result["cpu_pinning"] = scaleout_pinning(pin)
+        ours = {os.getpid(), *(s.pid for s in servers), redis_pid or 0}
+        if pg_pid:
+            ours |= {pg_pid, *child_pids(pg_pid)}
+        result["other_busy_processes_end"] = busy_neighbours(exclude=ours)
+        result["loadavg_1min_end"] = round(os.getloadavg()[0], 2)
+        if app_fingerprint() != result.get("app_code"):
+            result["app_code_changed_during_measurement"] = True
+    except Exception as error:
+        result["error"] = f"{type(error).__name__}: {error}"[:2000]
+    finally:
+        for server in servers:
+            server.stop()
+        logs = [s.tracebacks() for s in servers]
+        result["server_log"] = {
+            "tracebacks": sum(log["tracebacks"] for log in logs),
+            "first_traceback": next(
+                (log["first_traceback"] for log in logs if log["tracebacks"]), ""
+            ),
+        }
+        if database:
+            with contextlib.suppress(Exception):
+                from django.db import connections
+
+                connections.close_all()
+            with contextlib.suppress(Exception):
+                pg_admin(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if os.environ.get("BENCH_KEEP_VAR"):
+            print(f"kept {var}", file=sys.stderr)
+        else:
+            shutil.rmtree(var, ignore_errors=True)
+    return result
+
+
+def scaleout_versions(services: Path) -> dict:
+    def first_line(*command: str) -> str | None:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            run = subprocess.run(command, capture_output=True, text=True, timeout=10)
+            return (run.stdout or run.stderr).strip().splitlines()[0]
+        return None
+
+    pg_bin = (services / "pg.bin").read_text().strip() if (services / "pg.bin").exists() else ""
+    return {
+        "redis_server": first_line("redis-server", "--version"),
+        "postgresql": first_line(f"{pg_bin}/postgres", "--version") if pg_bin else None,
+    }
+
+
+def median(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def scaleout_all(args) -> dict:
+    """Start Redis and PostgreSQL, then alternate 1 and 2 workers (each measurement in its own
+    process, on its own database), optionally the embedded default too; compare as ratios."""
+    plan = [1, 2] * args.rounds
+    services = Path(tempfile.mkdtemp(prefix="wl-bench-services-"))
+    services.chmod(0o755)  # PostgreSQL runs as its own account when this runs as root
+    script = str(ROOT / "scripts" / "services.sh")
+    voters = args.voters or args.phones or DEFAULT_PHONES[SCALEOUT]
+    out: dict = {
+        "mode": SCALEOUT,
+        "phones_per_measurement": args.phones or DEFAULT_PHONES[SCALEOUT],
+        "voters_per_measurement": voters,
+        "plan": [f"{n} worker{'s' * (n > 1)}" for n in plan],
+        "cpu_pinning": scaleout_pinning(args.pin),
+        "phones_spread": "client-side: phone i connects to worker i mod N's port (no nginx)",
+    }
+    measurements: list[dict] = []
+    try:
+        started = subprocess.run(
+            ["bash", script, "start", str(services)],
+            cwd=ROOT, capture_output=True, text=True, timeout=SERVICES_TIMEOUT,
+        )  # fmt: skip
+        if started.returncode:
+            raise RuntimeError(f"services.sh start failed: {started.stderr.strip()[-500:]}")
+        out["services"] = scaleout_versions(services)
+        extra = ["--services", str(services), "--pin", args.pin]
+        if args.voters:
+            extra += ["--voters", str(args.voters)]
+        for i, n in enumerate(plan, 1):
+            print(f"==> scaleout: {n} worker(s), {i}/{len(plan)} ...", file=sys.stderr, flush=True)
+            measurements.append(run_child(SCALEOUT, args, [*extra, "--workers", str(n)]))
+        if args.with_embedded:
+            print("==> scaleout: the embedded default (burst) ...", file=sys.stderr, flush=True)
+            out["embedded"] = run_child("burst", args, phones=voters)
+    except Exception as error:
+        out["error"] = f"{type(error).__name__}: {error}"[:2000]
+    finally:
+        subprocess.run(
+            ["bash", script, "stop", str(services)], cwd=ROOT, capture_output=True,
+            timeout=SERVICES_TIMEOUT,
+        )  # fmt: skip
+        shutil.rmtree(services, ignore_errors=True)
+    out["measurements"] = measurements
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    for m in measurements:
+        if m.get("ballots_per_second") and not m.get("error"):
+            rates[m["worker_processes"]].append(m["ballots_per_second"])
+    one, two = median(rates[1]), median(rates[2])
+    out["ballots_per_second"] = {"1 worker": rates[1], "2 workers": rates[2]}
+    out["ratio_2_vs_1"] = round(two / one, 2) if one and two else None
+    out["ratio_2_vs_1_per_round"] = [
+        round(b / a, 2) for a, b in zip(rates[1], rates[2], strict=False) if a and b
+    ]
+    if (e := out.get("embedded")) and e.get("ballots_per_second") and two:
+        out["ratio_2_workers_vs_embedded"] = round(two / e["ballots_per_second"], 2)
+    # If each ballot cost the CPU it cost with one worker (workers + client + PostgreSQL +
+    # Redis), the machine's CPUs could carry at most this multiple of the 1-worker rate.
+    cores = len(os.sched_getaffinity(0))
+    ceilings = [
+        cores / sum(v for k, v in m["cpu_share_voting"].items() if k not in ("other", "machine"))
+        for m in measurements
+        if m.get("worker_processes") == 1 and m.get("cpu_share_voting") and not m.get("error")
+    ]
+    out["ratio_ceiling_from_1_worker_cpu"] = round(median(ceilings), 2) if ceilings else None
+    out["ballots_lost"] = sum(m.get("ballots_lost") or 0 for m in measurements)
+    codes = {m.get("app_code") for m in measurements} | {
+        "changed" for m in measurements if m.get("app_code_changed_during_measurement")
+    }
+    out["same_app_code_throughout"] = len(codes) == 1
+    if len(codes) > 1:
+        out["warning"] = "the app's code changed during the run: the ratio compares different code"
+    failed = [m.get("error") for m in measurements if m.get("error")]
+    if failed and "error" not in out:
+        out["error"] = f"{len(failed)} measurement(s) failed; first: {failed[0]}"[:2000]
+    return out
+
+
+def run_child(mode: str, args, extra: list[str] = (), phones: int | None = None) -> dict:
     """Each mode in its own process: Django settings (and so the database) are per process."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         path = Path(out.name)
     command = [PY, __file__, "--mode", mode, "--rate", str(args.rate), "--child-json", str(path)]
-    if args.phones:
-        command += ["--phones", str(args.phones)]
-    child = subprocess.Popen(command, cwd=ROOT)
+    if phones or args.phones:
+        command += ["--phones", str(phones or args.phones)]
+    child = subprocess.Popen([*command, *extra], cwd=ROOT)
     try:
-        child.wait(timeout=MODE_DEADLINE + 300)
-    except subprocess.TimeoutExpired:
-        child.terminate()  # its finally stops its server
+        child.wait(timeout=DEADLINES[mode] + 300)
+    except BaseException as stop:  # a timeout, or this process told to stop: the child first
+        child.terminate()  # its finally stops its servers
         try:
             child.wait(timeout=30)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait(timeout=10)
+        if not isinstance(stop, subprocess.TimeoutExpired):
+            raise
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -787,10 +1272,38 @@ def verdicts(results: dict) -> dict:
             "all_connected": ok,
             "met": ok and rss is not None and rss < TARGETS["connections_rss_mb"],
         }
+    if so := results.get(SCALEOUT):
+        ms_ = so.get("measurements") or []
+        complete = bool(ms_) and not any(m.get("error") for m in ms_)
+        lost = so.get("ballots_lost") if complete else None
+        found["scaleout_lost"] = {"target": 0, "value": lost, "met": lost == 0}
+        ratio = so.get("ratio_2_vs_1")
+        found["scaleout_ratio_2_vs_1"] = {
+            "target": TARGETS["scaleout_ratio_2_vs_1"],
+            "value": ratio,
+            "met": ratio is not None and ratio >= TARGETS["scaleout_ratio_2_vs_1"] and lost == 0,
+        }
     return found
 
 
-def meta() -> dict:
+def machine() -> dict:
+    model = memory = None
+    with contextlib.suppress(OSError, StopIteration, ValueError, IndexError):
+        text = Path("/proc/cpuinfo").read_text()
+        model = next(
+            line.split(":", 1)[1].strip() for line in text.splitlines() if "model name" in line
+        )
+    with contextlib.suppress(OSError, StopIteration, ValueError, IndexError):
+        text = Path("/proc/meminfo").read_text()
+        kb = next(int(line.split()[1]) for line in text.splitlines() if line.startswith("MemTotal"))
+        memory = round(kb / 1024 / 1024, 1)
+    return {"cpu_model": model, "memory_gb": memory, "kernel": os.uname().release}
+
+
+VERSIONED = ("django", "channels", "daphne", "websockets", "channels-redis", "redis", "psycopg")
+
+
+def meta(modes: tuple[str, ...] = MODES) -> dict:
     def version(name):
         from importlib.metadata import PackageNotFoundError, version
 
@@ -810,18 +1323,82 @@ def meta() -> dict:
         ),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
-        "versions": {n: version(n) for n in ("django", "channels", "daphne", "websockets")},
-        "setup": "one daphne, SQLite (WAL), in-memory channel layer; fresh database per mode",
+        "machine": machine(),
+        "versions": {n: version(n) for n in VERSIONED},
+        "setup": (
+            "1 and 2 daphne workers on PostgreSQL (fsync on) and Redis (channels_redis core "
+            "layer) from scripts/services.sh, alternated in one run; fresh database and "
+            "flushed Redis per measurement; phones dealt to workers client-side (no nginx)"
+            if modes == (SCALEOUT,)
+            else "one daphne, SQLite (WAL), in-memory channel layer; fresh database per mode"
+        ),
         "cpu_pinning": "server CPU 0, client CPU 1 (taskset)" if PINNED else "none",
         "notes": [
             "attendees bulk-created and cookies signed in the bench process (no page loads)",
             "vote opened with voting.services.poll_open before phones connect",
             "ack = the phone frame with '✓ Your vote' (committed); latency from send to ack",
+            "each vote carries a fresh idempotency key, as live.js sends it",
             "full tally = first projector push whose data-total equals the stored ballot count",
             f"phones connect {CONNECT_CONCURRENCY} at a time; deadlines (s): {DEADLINES}",
             "connections mode also times one state push (console 'stage_next') to every phone",
         ],
     }
+
+
+def vote_figures(r: dict) -> str:
+    a = r.get("ack_ms", {})
+    return (
+        f"; {r.get('ballots_acked')} acked, {r.get('ballots_stored')} stored,"
+        f" {r.get('ballots_lost')} lost; {r.get('ballots_per_second')} ballots/s;"
+        f" ack p50/p95/p99 {a.get('p50')}/{a.get('p95')}/{a.get('p99')} ms;"
+        f" last ack→full tally {r.get('last_ack_to_full_tally_ms')} ms"
+    )
+
+
+def scaleout_summary(so: dict) -> list[str]:
+    lines = [
+        f"{SCALEOUT:12} {so.get('phones_per_measurement')} phones per measurement,"
+        f" {so.get('voters_per_measurement')} vote at once; pinning: {so.get('cpu_pinning')}"
+    ]
+    measured = list(so.get("measurements") or [])
+    if so.get("embedded"):
+        measured.append({**so["embedded"], "worker_processes": "embedded"})
+    for r in measured:
+        n = r.get("worker_processes")
+        label = f"{'':2}{n} worker{'s' if n != 1 else ''}" if n != "embedded" else "  embedded"
+        if r.get("error"):
+            lines.append(f"{label:12} ERROR {r['error']}")
+            continue
+        head = f"{label:12} {r.get('phones_connected')}/{r.get('phones_requested')} phones"
+        head += f" in {r.get('connect_seconds')} s" + vote_figures(r)
+        workers = r.get("workers") or []
+        rss = "+".join(str(w.get("rss_mb_end")) for w in workers) or r.get("server_rss_mb_end")
+        head += f"; RSS {rss} MB"
+        if share := r.get("cpu_share_voting"):
+            head += "; CPU while voting (cores) " + ", ".join(f"{k} {v}" for k, v in share.items())
+        gcs = [w["gc_while_voting"] for w in workers if w.get("gc_while_voting")]
+        if gcs:
+            spent = "+".join(str(round(sum(g[k]["seconds"] for k in g), 2)) for g in gcs)
+            full = "+".join(str(g["gen2"]["collections"]) for g in gcs)
+            head += f"; GC while voting {spent} s ({full} full)"
+        if pg := r.get("postgres_while_voting"):
+            head += (
+                f"; PG: {pg.get('write_transactions')} write transactions,"
+                f" sessions waiting for a lock {pg.get('sessions_waiting_for_lock')},"
+                f" idle in transaction {pg.get('sessions_idle_in_transaction')}"
+            )
+        lines.append(head)
+        log = r.get("server_log") or {}
+        if log.get("tracebacks"):
+            lines.append(f"{'':12} server log: {log['tracebacks']} traceback(s)")
+    lines.append(
+        f"{'':2}ratio 2 vs 1 workers (ballots/s, medians): {so.get('ratio_2_vs_1')}"
+        f" (per round {so.get('ratio_2_vs_1_per_round')}); CPU ceiling from the 1-worker"
+        f" runs: {so.get('ratio_ceiling_from_1_worker_cpu')}"
+    )
+    if so.get("error"):
+        lines.append(f"{SCALEOUT:12} ERROR {so['error']}")
+    return lines
 
 
 def summary(results: dict, targets: dict) -> str:
@@ -846,19 +1423,15 @@ def summary(results: dict, targets: dict) -> str:
                 f" phones, all in {push.get('all_phones_ms')} ms"
             )
         else:
-            a = r.get("ack_ms", {})
-            head += (
-                f"; {r.get('ballots_acked')} acked, {r.get('ballots_stored')} stored,"
-                f" {r.get('ballots_lost')} lost; {r.get('ballots_per_second')} ballots/s;"
-                f" ack p50/p95/p99 {a.get('p50')}/{a.get('p95')}/{a.get('p99')} ms;"
-                f" last ack→full tally {r.get('last_ack_to_full_tally_ms')} ms"
-            )
+            head += vote_figures(r)
             if mode == "paced":
                 head += f"; rate {r.get('achieved_send_rate')}/s of {r.get('target_rate')}/s"
         lines.append(head)
         log = r.get("server_log") or {}
         if log.get("tracebacks"):
             lines.append(f"{'':12} server log: {log['tracebacks']} traceback(s)")
+    if so := results.get(SCALEOUT):
+        lines += scaleout_summary(so)
     for name, v in targets.items():
         lines.append(
             f"target {name}: {v['value']} vs {v['target']} -> {'MET' if v['met'] else 'MISSED'}"
@@ -868,14 +1441,30 @@ def summary(results: dict, targets: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=(*MODES, "all"), default="all")
+    parser.add_argument("--mode", choices=(*MODES, SCALEOUT, "all"), default="all")
     parser.add_argument(
         "--phones", type=int, help="phones per mode (default: burst 1000, paced 1000, "
-        "connections 5000)"
+        "connections 5000, scaleout 5000 per measurement)"
     )  # fmt: skip
     parser.add_argument("--rate", type=float, default=500.0, help="ballots/s in paced mode")
+    parser.add_argument(
+        "--voters", type=int, help="scaleout: how many of the phones vote (default: all)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="scaleout: 1-then-2-worker rounds (default 1)"
+    )
+    parser.add_argument(
+        "--pin", choices=("workers", "none"), default="workers",
+        help="scaleout: worker i on CPU i mod 2, the rest unpinned (default); or no pinning",
+    )  # fmt: skip
+    parser.add_argument(
+        "--with-embedded", action="store_true",
+        help="scaleout: also measure the embedded default (burst) as a baseline",
+    )  # fmt: skip
     parser.add_argument("--json-out", type=Path, help="also write the JSON here")
     parser.add_argument("--child-json", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--services", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     raise_nofile()
     # A SIGTERM (from `all`'s watchdog or the user) unwinds through finally: the server stops.
@@ -883,7 +1472,10 @@ def main() -> int:
 
     if args.child_json:
         phones = args.phones or DEFAULT_PHONES[args.mode]
-        result = run_mode(args.mode, phones, args.rate)
+        if args.mode == SCALEOUT:
+            result = run_scaleout(args.workers, phones, args.voters, args.services, args.pin)
+        else:
+            result = run_mode(args.mode, phones, args.rate)
         args.child_json.write_text(json.dumps(result))
         return 0
 
@@ -896,7 +1488,9 @@ def main() -> int:
     try:
         for mode in modes:
             print(f"==> {mode} ...", file=sys.stderr, flush=True)
-            if len(modes) == 1:
+            if mode == SCALEOUT:
+                results[mode] = scaleout_all(args)
+            elif len(modes) == 1:
                 results[mode] = run_mode(mode, args.phones or DEFAULT_PHONES[mode], args.rate)
             else:
                 results[mode] = run_child(mode, args)
@@ -904,7 +1498,7 @@ def main() -> int:
         if static:
             shutil.rmtree(static, ignore_errors=True)
     targets = verdicts(results)
-    document = {"meta": meta(), **results, "targets": targets}
+    document = {"meta": meta(modes), **results, "targets": targets}
     text = json.dumps(document, indent=2, ensure_ascii=False)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
