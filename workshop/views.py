@@ -66,10 +66,6 @@ def _join_url(request, workshop) -> str:
     return base + path
 
 
-def _ws_url(path: str) -> str:
-    return path  # htmx's ws extension makes it absolute (ws:// or wss://) from the page
-
-
 def facilitator_only(view):
     return login_required(permission_required("workshop.run_workshop", raise_exception=True)(view))
 
@@ -98,7 +94,8 @@ def console(request, code: str):
                 "workshop:screen",
                 kwargs={"code": workshop.join_code, "secret": snap.state.screen_secret},
             ),
-            "ws_url": _ws_url(f"/ws/s/{workshop.join_code}/console/"),
+            # A path: htmx's ws extension makes it ws:// or wss:// from the page's address.
+            "ws_url": f"/ws/s/{workshop.join_code}/console/",
         },
     )
 
@@ -134,7 +131,7 @@ def screen(request, code: str, secret: str):
             "qr_svg": qr_svg(join_url),
             # Shown without scheme or trailing slash (APPEND_SLASH redirects): easier to type.
             "join_host": join_url.split("://", 1)[-1].rstrip("/"),
-            "ws_url": _ws_url(f"/ws/s/{workshop.join_code}/screen/{secret}/"),
+            "ws_url": f"/ws/s/{workshop.join_code}/screen/{secret}/",
         },
     )
 

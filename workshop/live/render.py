@@ -175,8 +175,8 @@ def qr_svg(url: str) -> str:
     )
 
 
-class PhoneVariantCache:
-    """Rendered phone variants by (workshop id, live version); small and thread-safe."""
+class VersionedCache:
+    """Rendered pushes by (workshop id, version); small, thread-safe, least recent out."""
 
     def __init__(self, size: int = 64):
         self._items: OrderedDict[tuple[int, int], dict[str, str]] = OrderedDict()
@@ -195,8 +195,8 @@ class PhoneVariantCache:
                 self._items.popitem(last=False)
 
 
-phone_cache = PhoneVariantCache()
-panel_cache = PhoneVariantCache()  # phone panel payloads by (workshop, panel version)
+phone_cache = VersionedCache()  # phone card variants by (workshop, live version)
+panel_cache = VersionedCache()  # phone panel payloads by (workshop, panel version)
 
 
 def phone_variants_current(*, workshop_id: int) -> tuple[int, dict[str, str]]:
