@@ -64,6 +64,7 @@ DEFAULT_PHONES = {"burst": 1000, "paced": 1000, "connections": 5000, SCALEOUT: 5
 # measurement connects 5,000 phones to one worker (the baseline), then they all vote.
 DEADLINES = {"burst": 120.0, "paced": 120.0, "connections": 180.0, SCALEOUT: 240.0}
 SERVICES_TIMEOUT = 120.0
+OTHER_CPU_LIMIT = 0.25  # cores used by other processes while voting: above, not in the ratio
 PUSH_TIMEOUT = 60.0
 CONNECT_CONCURRENCY = 200
 CONNECT_TIMEOUT = 30.0
@@ -1090,11 +1091,15 @@ def run_scaleout(workers: int, phones: int, voters: int | None, services: Path, 
         for server in servers:
             server.stop()
         logs = [s.tracebacks() for s in servers]
+        texts = [s.log_text() for s in servers]
+        first = next((t[t.find("Traceback") :] for t in texts if "Traceback" in t), "")
         result["server_log"] = {
             "tracebacks": sum(log["tracebacks"] for log in logs),
             "first_traceback": next(
                 (log["first_traceback"] for log in logs if log["tracebacks"]), ""
             ),
+            # where it ended: the exception itself (the head is mostly the middleware stack)
+            "first_traceback_end": first.split("\n\n")[0][-1500:] if first else "",
         }
         if database:
             with contextlib.suppress(Exception):
@@ -1175,15 +1180,38 @@ def scaleout_all(args) -> dict:
         )  # fmt: skip
         shutil.rmtree(services, ignore_errors=True)
     out["measurements"] = measurements
+    scaleout_figures(out, measurements)
+    return out
+
+
+def scaleout_figures(out: dict, measurements: list[dict]) -> None:
+    """The ratio and its context, from the measurements (1 and 2 workers alternated)."""
+    # A measurement counts towards the ratio only if every phone connected and voted, and
+    # nothing else on the machine used a noticeable share of the CPUs while it voted.
+    excluded = {}
+    for i, m in enumerate(measurements):
+        other = (m.get("cpu_share_voting") or {}).get("other") or 0
+        if m.get("error") or not m.get("ballots_per_second"):
+            excluded[i] = "failed"
+        elif m.get("phones_connected") != m.get("phones_requested"):
+            excluded[i] = f"only {m.get('phones_connected')}/{m.get('phones_requested')} connected"
+        elif other > OTHER_CPU_LIMIT:
+            excluded[i] = f"other processes used {other} cores while it voted"
+    out["excluded_from_ratio"] = {
+        f"{i + 1} ({measurements[i]['worker_processes']} worker(s))": why
+        for i, why in excluded.items()
+    }
     rates: dict[int, list[float]] = {1: [], 2: []}
-    for m in measurements:
-        if m.get("ballots_per_second") and not m.get("error"):
+    for i, m in enumerate(measurements):
+        if i not in excluded:
             rates[m["worker_processes"]].append(m["ballots_per_second"])
     one, two = median(rates[1]), median(rates[2])
     out["ballots_per_second"] = {"1 worker": rates[1], "2 workers": rates[2]}
     out["ratio_2_vs_1"] = round(two / one, 2) if one and two else None
     out["ratio_2_vs_1_per_round"] = [
-        round(b / a, 2) for a, b in zip(rates[1], rates[2], strict=False) if a and b
+        round(measurements[i + 1]["ballots_per_second"] / measurements[i]["ballots_per_second"], 2)
+        for i in range(0, len(measurements) - 1, 2)
+        if i not in excluded and i + 1 not in excluded
     ]
     if (e := out.get("embedded")) and e.get("ballots_per_second") and two:
         out["ratio_2_workers_vs_embedded"] = round(two / e["ballots_per_second"], 2)
@@ -1192,8 +1220,8 @@ def scaleout_all(args) -> dict:
     cores = len(os.sched_getaffinity(0))
     ceilings = [
         cores / sum(v for k, v in m["cpu_share_voting"].items() if k not in ("other", "machine"))
-        for m in measurements
-        if m.get("worker_processes") == 1 and m.get("cpu_share_voting") and not m.get("error")
+        for i, m in enumerate(measurements)
+        if m.get("worker_processes") == 1 and m.get("cpu_share_voting") and i not in excluded
     ]
     out["ratio_ceiling_from_1_worker_cpu"] = round(median(ceilings), 2) if ceilings else None
     out["ballots_lost"] = sum(m.get("ballots_lost") or 0 for m in measurements)
@@ -1206,7 +1234,6 @@ def scaleout_all(args) -> dict:
     failed = [m.get("error") for m in measurements if m.get("error")]
     if failed and "error" not in out:
         out["error"] = f"{len(failed)} measurement(s) failed; first: {failed[0]}"[:2000]
-    return out
 
 
 def run_child(mode: str, args, extra: list[str] = (), phones: int | None = None) -> dict:
@@ -1396,6 +1423,8 @@ def scaleout_summary(so: dict) -> list[str]:
         f" (per round {so.get('ratio_2_vs_1_per_round')}); CPU ceiling from the 1-worker"
         f" runs: {so.get('ratio_ceiling_from_1_worker_cpu')}"
     )
+    if so.get("excluded_from_ratio"):
+        lines.append(f"{'':2}not in the ratio: {so['excluded_from_ratio']}")
     if so.get("error"):
         lines.append(f"{SCALEOUT:12} ERROR {so['error']}")
     return lines
