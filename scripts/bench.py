@@ -241,15 +241,17 @@ class Server:
         return None
 
     def profile_start(self, mode: str) -> tuple | None:
-        """With BENCH_PY_SPY=<py-spy executable>: sample the server (collapsed stacks)."""
+        """With BENCH_PY_SPY=<py-spy executable>: sample the server (collapsed stacks).
+        BENCH_PY_SPY_RATE: samples a second (250); BENCH_PY_SPY_ARGS: more py-spy options."""
         spy = os.environ.get("BENCH_PY_SPY")
         if not spy:
             return None
         RESULTS.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         out = RESULTS / f"profile-{mode}-{stamp}.txt"
+        rate = os.environ.get("BENCH_PY_SPY_RATE", "250")
         proc = subprocess.Popen(
-            [spy, "record", "--pid", str(self.pid), "--rate", "250", "--format", "raw",
+            [spy, "record", "--pid", str(self.pid), "--rate", rate, "--format", "raw",
              "--threads", "--output", str(out),
              *os.environ.get("BENCH_PY_SPY_ARGS", "").split()],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -801,7 +803,7 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
         t = time.perf_counter()
         env, info = prepare(var, phones)
         result["setup_seconds"] = round(time.perf_counter() - t, 1)
-        server = Server(env, var, "0" if pinned else None)
+        server = Server(gc_trace_env(env, var), var, "0" if pinned else None)
         server.start()
         if pinned:
             pin_client()
@@ -826,6 +828,8 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
             )
             result["server_rss_mb_at_deadline"] = server.memory().get("VmRSS")
         result["server_hwm_mb"] = server.memory().get("VmHWM", result.get("server_hwm_mb"))
+        if found := gc_seconds(var, server.pid, result.get("voting_window_epoch")):
+            result["gc_while_voting"] = found
         result["server_open_files_limit"] = server.nofile()
         result["client_open_files_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         result["cpu_pinning"] = "server CPU 0, client CPU 1 (taskset)" if pinned else "none"
@@ -961,7 +965,7 @@ class PgProbe:
 
 
 GC_TRACE = """\
-# Written by scripts/bench.py (scaleout): logs each garbage collection of this process.
+# Written by scripts/bench.py: logs each garbage collection of this process.
 import gc, os, time
 _log = open(os.path.join(os.environ["BENCH_GC_DIR"], f"gc-{os.getpid()}.log"), "a", 1)
 _started = [0.0]
