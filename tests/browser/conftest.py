@@ -6,7 +6,6 @@ the ORM in-process: they check what a person sees, and read the database through
 `manage.py` where they must.
 """
 
-import json
 import os
 import socket
 import subprocess
@@ -17,22 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+
+from tests.chromium import browser, new_laptop, new_phone, pw  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("WORKSHOP_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-AXE = ROOT / "tests" / "browser" / "vendor" / "axe-core-4.14.1.min.js"
-SCREENSHOTS = ROOT / "tests" / "browser" / "screenshots"
 FACILITATOR = ("facilitator", "browser-test-pass-1")
 
 
@@ -106,76 +93,3 @@ def live_app(tmp_path_factory):
         proc.wait(timeout=10)
     server_log = app.log.read_text()
     assert "Traceback" not in server_log, server_log
-
-
-@pytest.fixture(scope="session")
-def pw():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: browser tests need Debian's Chromium "
-            "(`make test` installs it with apt-get)."
-        )
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="session")
-def browser(pw):
-    browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def new_phone(browser, pw):
-    """Opens a fresh phone (iPhone 13: 390 px wide, touch) with its own cookies."""
-    contexts = []
-    device = {k: v for k, v in pw.devices["iPhone 13"].items() if k != "default_browser_type"}
-
-    def _open():
-        context = browser.new_context(**device)
-        context.set_default_timeout(5000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield _open
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def new_laptop(browser):
-    contexts = []
-
-    def _open(width=1280, height=800):
-        context = browser.new_context(viewport={"width": width, "height": height})
-        context.set_default_timeout(5000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield _open
-    for context in contexts:
-        context.close()
-
-
-def axe_violations(page) -> list[str]:
-    """axe-core's violations on the page, one readable line each (empty when clean)."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:5])
-        for v in result["violations"]
-    ]
-
-
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def write_figure(name: str, value) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / f"{name}.json").write_text(json.dumps(value, indent=2))

@@ -7,7 +7,8 @@ import sys
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import FACILITATOR, ROOT, axe_violations, screenshot
+from tests.browser.conftest import FACILITATOR, ROOT
+from tests.chromium import axe_violations, iphone, screenshot
 
 
 def _log_in(page, live_app, next_url):
@@ -106,8 +107,7 @@ def test_console_runs_the_vote_while_projector_and_phones_follow_live(
 
 
 def test_phone_without_a_socket_votes_by_posting_the_form(live_app, browser, pw):
-    device = {k: v for k, v in pw.devices["iPhone 13"].items() if k != "default_browser_type"}
-    context = browser.new_context(**device, java_script_enabled=False)
+    context = browser.new_context(**iphone(pw), java_script_enabled=False)
     page = context.new_page()
     page.goto(live_app.url + "/j/PCN25/")
     # After the flow above the vote is decided: the page says so without JavaScript.

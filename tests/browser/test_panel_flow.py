@@ -2,8 +2,8 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, screenshot
 from tests.browser.test_live_vote import _log_in
+from tests.chromium import axe_violations, screenshot
 
 
 def test_question_is_asked_upvoted_approved_and_shown_and_a_challenge_reaches_the_board(

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, screenshot, write_figure
+from tests.chromium import axe_violations, iphone, screenshot, write_figure
 
 # A first visit (join page, then the workshop's home) must suit a crowded conference Wi-Fi.
 FIRST_VISIT_BUDGET_BYTES = 40_000
@@ -84,8 +84,7 @@ def test_phone_with_wrong_code_sees_the_form_again(live_app, new_phone):
 
 
 def test_phone_pages_work_without_javascript(live_app, browser, pw):
-    device = {k: v for k, v in pw.devices["iPhone 13"].items() if k != "default_browser_type"}
-    context = browser.new_context(**device, java_script_enabled=False)
+    context = browser.new_context(**iphone(pw), java_script_enabled=False)
     page = context.new_page()
     page.goto(live_app.url + "/")
     page.get_by_label("Join code").fill("PCN25")

@@ -5,10 +5,12 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.live.conftest import Socket, console, phone, poll_theme_ids, screen
 from voting.models import Ballot, Poll
 from voting.services import poll_close, poll_open
+from workshop.live import sockets
 from workshop.live.broadcast import workshop_state_changed
 from workshop.live.groups import Surface, group_name
 from workshop.services import stage_next
@@ -325,3 +327,30 @@ async def test_200_phones_voting_at_once_give_200_ballots_and_a_final_tally_of_2
 def test_workshop_state_changed_can_run_without_an_event_loop(live_workshop):
     """Commands and the admin run outside the server's loop; broadcasting must not fail."""
     workshop_state_changed(workshop_id=live_workshop.pk)
+
+
+# --- losing the channel layer ---------------------------------------------------------------
+
+
+async def test_losing_the_channel_layer_asks_every_socket_to_reconnect(live_workshop):
+    """Only one consumer sees a Redis error, yet a restarted Redis has forgotten every group:
+    all sockets of the process are closed with 4011 so that each client comes back."""
+    projector, phone_sock = await screen(live_workshop), await phone(live_workshop)
+    facilitator = await console(live_workshop)
+    assert await facilitator.connect()
+    for sock in (projector, phone_sock, facilitator):
+        await sock.drain()
+
+    sockets.layer_lost(RedisConnectionError("Connection reset by peer"))
+
+    for sock in (projector, phone_sock, facilitator):
+        assert await sock.comm.receive_output(timeout=3) == {
+            "type": "websocket.close",
+            "code": sockets.RECONNECT,
+        }
+    # A second error within the same outage closes nothing more (the sockets are gone).
+    sockets.layer_lost(RedisConnectionError("Connection refused"))
+    fresh = await phone(live_workshop)
+    assert 'id="phone-live"' in await fresh.receive()
+    assert await fresh.nothing()
+    await fresh.close()

@@ -19,10 +19,11 @@ import weakref
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from redis.exceptions import RedisError
 
 from voting.models import Poll
 from voting.selectors import poll_tally
-from workshop.live import presence
+from workshop.live import presence, sockets
 from workshop.live.groups import Surface, group_name
 from workshop.live.render import (
     console_html,
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 INTERVAL = 0.1
 HEARTBEAT = 5.0
+RETRY = 1.0  # seconds between pushes while the channel layer is away
 WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
 
 
@@ -115,6 +117,14 @@ class Coalescer:
             try:
                 await self._flush(tallies, workshops)
                 await self._flush_panels(panels)
+            except RedisError as error:
+                # Pushes carry whole states: mark them again and send them once the layer is
+                # back. Meanwhile every socket here is asked to reconnect (sockets.py).
+                self.tallies = {**tallies, **self.tallies}
+                self.presence |= workshops
+                self.panels |= panels
+                self.last_flush = loop.time() + RETRY - INTERVAL
+                sockets.layer_lost(error)
             except Exception:  # a failed push must not stop later ones
                 log.exception("live push failed")
 
@@ -166,9 +176,9 @@ class Coalescer:
                 )
 
     async def _beat(self) -> None:
-        while presence._phones:
+        while presence.workshops():
             await asyncio.sleep(HEARTBEAT)
-            for workshop_id in list(presence._phones):
+            for workshop_id in presence.workshops():
                 self.mark_presence(workshop_id=workshop_id)
 
 

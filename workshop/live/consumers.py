@@ -2,6 +2,7 @@
 surface's group, send the current state at once (so a phone that slept is right as soon as it
 wakes), and forward HTML rendered once per surface. Writes go through services."""
 
+import contextlib
 import json
 import logging
 import time
@@ -28,7 +29,7 @@ from voting.forms import VoteForm
 from voting.selectors import ballot_choice, poll_current
 from voting.services import BallotRequest
 from workshop.attendees import attendee_id_from_cookies
-from workshop.live import presence
+from workshop.live import presence, sockets
 from workshop.live.actions import console_action
 from workshop.live.batcher import batcher
 from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
@@ -46,9 +47,6 @@ from workshop.selectors import workshop_by_code
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 4096  # bytes; a vote or a console action is well under 1 KB
-# Close code meaning "come back in a moment" (live.js reconnects). Daphne lets applications
-# use only 1000 or 3000-4999, and htmx reconnects by itself only after 1006/1011-1013.
-RECONNECT = 4011
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -60,10 +58,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         except RedisError as error:
-            # The channel layer lost Redis (a restart, a network blip). Close with RECONNECT
-            # so the client comes back (and is sent the current state) once Redis is back.
-            log.warning("channel layer unavailable (%s); closing socket for reconnect", error)
-            await send({"type": "websocket.close", "code": RECONNECT})
+            # The channel layer lost Redis (a restart, a network blip): this client and every
+            # other one of this process come back (and are sent the current state) once
+            # Redis is back. See workshop/live/sockets.py.
+            sockets.closed(self)
+            sockets.layer_lost(error)
+            await send({"type": "websocket.close", "code": sockets.RECONNECT})
 
     async def dispatch(self, message):
         # Channels' own dispatch first closes stale database connections through the ORM
@@ -86,12 +86,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         coalescer(serving=True)
         await self.accept()
+        sockets.opened(self)
         await self.joined()
 
     async def disconnect(self, code):
+        sockets.closed(self)
         if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.left()
+            # Redis may be away (and a restarted one has forgotten the group anyway).
+            with contextlib.suppress(RedisError):
+                await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def authorise(self) -> bool:
         return True

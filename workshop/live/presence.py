@@ -21,3 +21,8 @@ def phone_disconnected(workshop_id: int) -> None:
 
 def phones_here(workshop_id: int) -> int:
     return _phones.get(workshop_id, 0)
+
+
+def workshops() -> list[int]:
+    """The workshops with phones connected to this process."""
+    return list(_phones)
