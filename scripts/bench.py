@@ -647,6 +647,19 @@ async def vote_run(
                     "cpu_share_voting": round((c1 - c0) / wall, 2) if wall else None,
                 }
             )
+        if mode == SCALEOUT:
+            # Fan-out through the channel layer: the console, on the last worker, moves the
+            # agenda on and every phone (on every worker) must get the new card.
+            port = servers[-1].port
+            console = await ws_connect(
+                f"ws://127.0.0.1:{port}/ws/s/{JOIN_CODE}/console/",
+                port=port,
+                cookie=info["console_cookie"],
+            )
+            try:
+                result["state_push"] = await state_push(servers, console, ready)
+            finally:
+                await close_all([console])
     finally:
         listener.cancel()
         with contextlib.suppress(BaseException):
@@ -749,13 +762,14 @@ async def connections_run(server: Server, info: dict, phones: list[Phone], resul
             port=server.port,
             cookie=info["console_cookie"],
         )
-        result["state_push"] = await state_push(server, console, phones)
+        result["state_push"] = await state_push([server], console, phones)
     finally:
         await close_all([console] + [p.ws for p in phones])
 
 
-async def state_push(server: Server, console, phones: list[Phone]) -> dict:
-    """The facilitator moves the agenda on: how long until every phone has the new card."""
+async def state_push(servers: list[Server], console, phones: list[Phone]) -> dict:
+    """The facilitator moves the agenda on: how long until every phone has the new card.
+    Server CPU is summed over the workers."""
     ready = [p for p in phones if p.error is None]
     arrived: list[float] = []
 
@@ -771,7 +785,7 @@ async def state_push(server: Server, console, phones: list[Phone]) -> dict:
         await asyncio.wait_for(console.recv(), CONNECT_TIMEOUT)  # the console's first frame
     waiting = [asyncio.create_task(wait_frame(p)) for p in ready]
     await asyncio.sleep(0.2)
-    cpu0, started = proc_cpu_seconds(server.pid), time.perf_counter()
+    cpu0, started = servers_cpu(servers), time.perf_counter()
     await console.send(json.dumps({"action": "stage_next"}))
     _, pending = await asyncio.wait(waiting, timeout=PUSH_TIMEOUT)
     for task in pending:
@@ -785,8 +799,8 @@ async def state_push(server: Server, console, phones: list[Phone]) -> dict:
         "first_phone_ms": ms(spans[0]) if spans else None,
         "p50_phone_ms": ms(pct(spans, 50)),
         "all_phones_ms": ms(spans[-1]) if len(spans) == len(ready) and spans else None,
-        "server_cpu_seconds": round(proc_cpu_seconds(server.pid) - cpu0, 2),
-        "server_rss_mb_after": server.memory().get("VmRSS"),
+        "server_cpu_seconds": round(servers_cpu(servers) - cpu0, 2),
+        "server_rss_mb_after": rss_total(servers),
     }
 
 
@@ -1157,6 +1171,7 @@ def scaleout_all(args) -> dict:
         "plan": [f"{n} worker{'s' * (n > 1)}" for n in plan],
         "cpu_pinning": scaleout_pinning(args.pin),
         "phones_spread": "client-side: phone i connects to worker i mod N's port (no nginx)",
+        "redis_layer": os.environ.get("WORKSHOP_REDIS_LAYER", "core"),
     }
     measurements: list[dict] = []
     try:
@@ -1235,6 +1250,12 @@ def scaleout_figures(out: dict, measurements: list[dict]) -> None:
     ]
     out["ratio_ceiling_from_1_worker_cpu"] = round(median(ceilings), 2) if ceilings else None
     out["ballots_lost"] = sum(m.get("ballots_lost") or 0 for m in measurements)
+    pushes: dict[str, list] = {"1 worker": [], "2 workers": []}
+    for m in measurements:
+        if push := m.get("state_push"):
+            key = "1 worker" if m.get("worker_processes") == 1 else "2 workers"
+            pushes[key].append(push.get("all_phones_ms"))
+    out["state_push_all_phones_ms"] = pushes
     codes = {m.get("app_code") for m in measurements} | {
         "changed" for m in measurements if m.get("app_code_changed_during_measurement")
     }

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WORKSHOP_VAR_DIR", BASE_DIR / "var"))
@@ -115,7 +116,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+# channels-redis has two layers: "core" (a list per channel, group sends fanned out by Redis)
+# and "pubsub" (Redis PUBLISH; each worker fans out to its own sockets). Chosen by
+# measurement: docs/performance.md, "Which Redis layer".
+REDIS_LAYER = os.environ.get("WORKSHOP_REDIS_LAYER", "core")
+if REDIS_LAYER not in ("core", "pubsub"):
+    raise ImproperlyConfigured("WORKSHOP_REDIS_LAYER must be core or pubsub.")
+if REDIS_URL and REDIS_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
