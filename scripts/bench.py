@@ -15,7 +15,8 @@ database, opens simulated phones over real WebSockets and measures what the issu
                nginx), then all vote at once (--voters for fewer). Reports the figures of
                burst per setup, memory per worker, CPU of everything on the machine while
                voting, garbage collection in the workers, PostgreSQL lock waits and batch
-               sizes, and the ratio of ballots/s of 2 workers to 1. --with-embedded adds the
+               sizes, the time for a stage change (console on the last worker) to reach
+               every phone, and the ratio of ballots/s of 2 workers to 1. --with-embedded adds the
                embedded default (burst) as another baseline. Worker i runs on CPU i mod 2; the
                client, PostgreSQL and Redis are unpinned (--pin none: nothing pinned).
 
