@@ -5,13 +5,18 @@ Services register these with transaction.on_commit; they run in the thread that 
 loop with async_to_sync.
 """
 
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from redis.exceptions import RedisError
 
 from workshop.live import coalesce
 from workshop.live.groups import Surface, group_name
 from workshop.live.render import console_html, phone_cache, phone_variants, screen_main_html
 from workshop.live.snapshot import live_snapshot
+
+log = logging.getLogger(__name__)
 
 
 def workshop_state_changed(*, workshop_id: int) -> None:
@@ -39,7 +44,13 @@ def workshop_state_changed(*, workshop_id: int) -> None:
             "total": snap.tally.total if snap.tally else 0,
         },
     }
-    async_to_sync(_send_all)(workshop_id, events)
+    try:
+        async_to_sync(_send_all)(workshop_id, events)
+    except RedisError as error:
+        # The change is committed; the push is not. Redis is away, so every worker is
+        # sending its sockets back to reconnect, and each client is sent this state then.
+        log.warning("state push dropped: channel layer unavailable (%s)", error)
+        return
     if snap.state.panel_version:
         # The board follows the chosen theme, and the projector may show the panel's lists.
         async_to_sync(coalesce.panel_changed)(workshop_id)

@@ -118,6 +118,9 @@ class Coalescer:
                 await self._flush(tallies, workshops)
                 await self._flush_panels(panels)
             except RedisError as error:
+                if not self.serving:  # a command or a request with no sockets: don't hang it
+                    log.warning("live push dropped: channel layer unavailable (%s)", error)
+                    continue
                 # Pushes carry whole states: mark them again and send them once the layer is
                 # back. Meanwhile every socket here is asked to reconnect (sockets.py).
                 self.tallies = {**tallies, **self.tallies}
