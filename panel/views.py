@@ -100,12 +100,11 @@ def _answer(request, workshop, page: str, do) -> HttpResponse:
 @require_POST
 @with_workshop
 def phone_ask(request, *, workshop):
-    form = QuestionForm(request.POST)
+    d = QuestionForm.cleaned(request.POST)
 
     def do():
-        if not form.is_valid():
+        if d is None:
             raise ValidationError("That question was not understood.")
-        d = form.cleaned_data
         question = question_submit(
             workshop=workshop, attendee_id=request.attendee_id, text=d["text"],
             theme_id=d["theme"], panellist_id=d["panellist"], author_name=d["author_name"],
@@ -120,12 +119,11 @@ def phone_ask(request, *, workshop):
 @require_POST
 @with_workshop
 def phone_upvote(request, *, workshop):
-    form = UpvoteForm(request.POST)
+    d = UpvoteForm.cleaned(request.POST)
 
     def do():
-        if not form.is_valid():
+        if d is None:
             raise ValidationError("Choose a question from the list.")
-        d = form.cleaned_data
         service = question_unvote if d["action"] == "question_unvote" else question_upvote
         service(workshop=workshop, question_id=d["question"], attendee_id=request.attendee_id)
         return "Upvote taken back." if service is question_unvote else "Upvoted."
@@ -136,12 +134,11 @@ def phone_upvote(request, *, workshop):
 @require_POST
 @with_workshop
 def phone_post(request, *, workshop):
-    form = BoardPostForm(request.POST)
+    d = BoardPostForm.cleaned(request.POST)
 
     def do():
-        if not form.is_valid():
+        if d is None:
             raise ValidationError("That view was not understood.")
-        d = form.cleaned_data
         board_post_submit(
             workshop=workshop, attendee_id=request.attendee_id, kind=d["kind"],
             text=d["text"], theme_id=d["theme"],

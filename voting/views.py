@@ -17,9 +17,9 @@ def phone_vote(request, *, workshop):
     Same form and same service as the socket path; the answer comes back as a message on the
     phone's home page.
     """
-    form = VoteForm(request.POST)
+    vote = VoteForm.cleaned(request.POST)
     home = reverse("workshop:phone-home", kwargs={"code": workshop.join_code}) + "#phone-live"
-    if not form.is_valid():
+    if vote is None:
         messages.error(request, "Choose one of the themes on the ballot.")
         return redirect(home)
     if request.attendee_id is None:
@@ -27,10 +27,10 @@ def phone_vote(request, *, workshop):
         return redirect(home)
     try:
         ballot_cast(
-            poll_id=form.cleaned_data["poll"],
+            poll_id=vote["poll"],
             attendee_id=request.attendee_id,
-            theme_id=form.cleaned_data["theme"],
-            key=form.cleaned_data["key"],
+            theme_id=vote["theme"],
+            key=vote["key"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -1,16 +1,28 @@
-"""The forms that validate attendees' messages (socket frames and the HTTP fallback)."""
+"""The forms that validate attendees' messages (socket frames and the HTTP fallback).
+
+Consumers and views call `Form.cleaned(data)`; it must agree with a form instance's
+is_valid() and cleaned_data, which every case here checks."""
 
 import pytest
 
 from panel.forms import QuestionForm
 from voting.forms import VoteForm
+from workshop.forms import MessageForm
+
+
+def _both(form_class, data):
+    """What cleaned() returns, after checking that an instance says the same."""
+    found, form = form_class.cleaned(data), form_class(data)
+    assert (found is not None) == form.is_valid()
+    if found is not None:
+        assert found == form.cleaned_data
+    return found, form
 
 
 @pytest.mark.parametrize("value, expected", [("7", 7), (7, 7), ("2147483647", 2**31 - 1)])
 def test_an_id_is_plain_digits_in_range(value, expected):
-    form = VoteForm({"poll": value, "theme": "1"})
-    assert form.is_valid(), form.errors
-    assert form.cleaned_data["poll"] == expected
+    found, _ = _both(VoteForm, {"poll": value, "theme": "1"})
+    assert found["poll"] == expected
 
 
 @pytest.mark.parametrize(
@@ -19,22 +31,21 @@ def test_an_id_is_plain_digits_in_range(value, expected):
      "99999999999", True, 1.0, [], {}, None, ""],
 )  # fmt: skip
 def test_anything_else_is_refused(value):
-    form = VoteForm({"poll": value, "theme": "1"})
-    assert not form.is_valid()
+    found, form = _both(VoteForm, {"poll": value, "theme": "1"})
+    assert found is None
     assert list(form.errors) == ["poll"]
 
 
 @pytest.mark.parametrize("key", ["a" * 65, "has space", "é", "<script>", 12])
 def test_a_malformed_key_is_refused(key):
-    form = VoteForm({"poll": "1", "theme": "1", "key": key})
-    assert not form.is_valid()
+    found, form = _both(VoteForm, {"poll": "1", "theme": "1", "key": key})
+    assert found is None
     assert list(form.errors) == ["key"]
 
 
 def test_the_key_is_optional():
-    form = VoteForm({"poll": "1", "theme": "2"})
-    assert form.is_valid()
-    assert form.cleaned_data == {"poll": 1, "theme": 2, "key": ""}
+    found, _ = _both(VoteForm, {"poll": "1", "theme": "2"})
+    assert found == {"poll": 1, "theme": 2, "key": ""}
 
 
 def test_forms_share_their_fields_but_not_their_results():
@@ -46,6 +57,13 @@ def test_forms_share_their_fields_but_not_their_results():
 
 
 def test_optional_ids_may_be_left_out():
-    form = QuestionForm({"text": "Why?"})
-    assert form.is_valid()
-    assert form.cleaned_data["theme"] is None and form.cleaned_data["panellist"] is None
+    found, _ = _both(QuestionForm, {"text": "Why?"})
+    assert found["theme"] is None and found["panellist"] is None
+
+
+def test_a_message_form_refuses_rules_outside_its_fields():
+    with pytest.raises(TypeError, match="cleaned\\(\\) skips them"):
+
+        class Checked(MessageForm):
+            def clean(self):
+                return super().clean()

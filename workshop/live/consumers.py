@@ -222,17 +222,17 @@ class PhoneConsumer(LiveConsumer):
     async def act(self, action, content):
         if action != "vote":
             return await self.act_panel(action, content)
-        form = VoteForm(content)
-        if not form.is_valid():
+        vote = VoteForm.cleaned(content)
+        if vote is None:
             return await self.refuse("Choose one of the themes on the ballot.")
         if self.attendee_id is None:
             return await self.refuse("Reload the page to join this workshop, then vote.")
         result = await batcher().submit(
             BallotRequest(
-                poll_id=form.cleaned_data["poll"],
+                poll_id=vote["poll"],
                 attendee_id=self.attendee_id,
-                theme_id=form.cleaned_data["theme"],
-                key=form.cleaned_data["key"],
+                theme_id=vote["theme"],
+                key=vote["key"],
             )
         )
         if not result.ok:
@@ -246,10 +246,9 @@ class PhoneConsumer(LiveConsumer):
         workshop, attendee_id = self.workshop, self.attendee_id
         try:
             if action == "question_ask":
-                form = QuestionForm(content)
-                if not form.is_valid():
+                d = QuestionForm.cleaned(content)
+                if d is None:
                     return await self.refuse("That question was not understood.")
-                d = form.cleaned_data
                 question = await database_sync_to_async(question_submit)(
                     workshop=workshop, attendee_id=attendee_id, text=d["text"],
                     theme_id=d["theme"], panellist_id=d["panellist"],
@@ -263,10 +262,9 @@ class PhoneConsumer(LiveConsumer):
                 )
                 await self.send(text_data=cleared_textarea("q-text", "q-count"))
             elif action == "board_post":
-                form = BoardPostForm(content)
-                if not form.is_valid():
+                d = BoardPostForm.cleaned(content)
+                if d is None:
                     return await self.refuse("That view was not understood.")
-                d = form.cleaned_data
                 await database_sync_to_async(board_post_submit)(
                     workshop=workshop, attendee_id=attendee_id, kind=d["kind"],
                     text=d["text"], theme_id=d["theme"],
@@ -274,10 +272,10 @@ class PhoneConsumer(LiveConsumer):
                 await self.tell("Thank you: your view is on the board.")
                 await self.send(text_data=cleared_textarea("p-text", "p-count"))
             else:
-                form = UpvoteForm(content)
-                if not form.is_valid():
+                d = UpvoteForm.cleaned(content)
+                if d is None:
                     return await self.refuse("Choose a question from the list.")
-                question_id = form.cleaned_data["question"]
+                question_id = d["question"]
                 service = question_upvote if action == "question_upvote" else question_unvote
                 votes = await database_sync_to_async(service)(
                     workshop=workshop, question_id=question_id, attendee_id=attendee_id
