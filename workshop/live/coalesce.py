@@ -239,9 +239,8 @@ def mark_tallies(polls: dict[int, int]) -> None:
 
 
 async def tally_changed(polls: dict[int, int]) -> None:
+    mark_tallies(polls)
     c = coalescer()
-    for poll_id, workshop_id in polls.items():
-        c.mark_tally(poll_id=poll_id, workshop_id=workshop_id)
     if not c.serving:
         # No long-lived loop here: push now rather than leave a task to die with the loop.
         await c.task
