@@ -65,35 +65,35 @@ def browser(pw):
         yield browser
 
 
-@pytest.fixture
-def new_phone(browser, pw):
-    """Opens a fresh phone (iPhone 13: 390 px wide, touch) with its own cookies."""
+@contextlib.contextmanager
+def _pages(browser):
+    """Opens pages, each in a fresh browser context (its own cookies); closes them after."""
     contexts = []
 
-    def _open():
-        context = browser.new_context(**iphone(pw))
+    def open_page(**options):
+        context = browser.new_context(**options)
         context.set_default_timeout(5000)
         contexts.append(context)
         return context.new_page()
 
-    yield _open
-    for context in contexts:
-        context.close()
+    try:
+        yield open_page
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def new_phone(browser, pw):
+    """Opens a fresh phone (iPhone 13: 390 px wide, touch) with its own cookies."""
+    with _pages(browser) as open_page:
+        yield lambda: open_page(**iphone(pw))
 
 
 @pytest.fixture
 def new_laptop(browser):
-    contexts = []
-
-    def _open(width=1280, height=800):
-        context = browser.new_context(viewport={"width": width, "height": height})
-        context.set_default_timeout(5000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield _open
-    for context in contexts:
-        context.close()
+    with _pages(browser) as open_page:
+        yield lambda width=1280, height=800: open_page(viewport={"width": width, "height": height})
 
 
 def axe_violations(page) -> list[str]:

@@ -7,7 +7,6 @@ the ORM in-process: they check what a person sees, and read the database through
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,22 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests.chromium import browser, new_laptop, new_phone, pw  # noqa: F401 (fixtures)
+from tests.processes import free_port, mark_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 FACILITATOR = ("facilitator", "browser-test-pass-1")
 
 
 def pytest_collection_modifyitems(config, items):
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.browser)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    mark_directory(items, Path(__file__).parent, pytest.mark.browser)
 
 
 @dataclass
@@ -69,7 +60,7 @@ def live_app(tmp_path_factory):
     app.manage("load_demo")
     app.manage("facilitator", "--username", FACILITATOR[0], "--password", FACILITATOR[1])
 
-    port = _free_port()
+    port = free_port()
     app.url = f"http://127.0.0.1:{port}"
     with app.log.open("w") as log:
         proc = subprocess.Popen(

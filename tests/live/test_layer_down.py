@@ -1,13 +1,11 @@
 """With Redis away, a facilitator's action is still stored and answered (the push is not)."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import ROOT, app_env, free_port
+
 STAGE_NEXT = (
     "import json; from workshop.models import Workshop; "
     "from workshop.services import stage_next; "
@@ -16,21 +14,11 @@ STAGE_NEXT = (
 )
 
 
-def _dead_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed again at once: nothing listens there
-
-
 def test_a_stage_change_is_stored_and_answered_while_redis_is_away(tmp_path):
-    clean = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env = {**clean, "DJANGO_SETTINGS_MODULE": "workshop.settings",
-           "WORKSHOP_VAR_DIR": str(tmp_path)}  # fmt: skip
-
     def manage(*args, **extra):
         return subprocess.run(
             [sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
-            timeout=120, env={**env, **extra},
+            timeout=120, env=app_env(WORKSHOP_VAR_DIR=str(tmp_path), **extra),
         )  # fmt: skip
 
     assert manage("migrate", "--noinput", "-v0").returncode == 0
@@ -38,7 +26,7 @@ def test_a_stage_change_is_stored_and_answered_while_redis_is_away(tmp_path):
 
     result = manage(
         "shell", "--no-imports", "-c", STAGE_NEXT,
-        REDIS_URL=f"redis://127.0.0.1:{_dead_port()}/0",
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr

@@ -26,22 +26,14 @@ import redis
 from websockets.asyncio.client import connect
 
 from tests.chromium import new_laptop, new_phone  # noqa: F401 (fixtures)
+from tests.processes import free_port, mark_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 FACILITATOR = ("facilitator", "scaleout-pass-1")
 
 
 def pytest_collection_modifyitems(config, items):
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.scaleout)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    mark_directory(items, Path(__file__).parent, pytest.mark.scaleout)
 
 
 @dataclass
@@ -63,7 +55,7 @@ class Cluster:
         return json.loads(out.strip().splitlines()[-1])
 
     def start(self, port: int | None = None) -> int:
-        port = port or _free_port()
+        port = port or free_port()
         log = (self.var / f"daphne-{port}.log").open("a")
         self.workers[port] = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),

@@ -1,13 +1,11 @@
 """Settings chosen by the environment (read at import, so each case runs in a fresh process)."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import ROOT, app_env
 
 SHOW_LAYER = (
     "from django.conf import settings; print(settings.CHANNEL_LAYERS['default']['BACKEND'])"
@@ -15,11 +13,9 @@ SHOW_LAYER = (
 
 
 def _settings(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); " + SHOW_LAYER],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "workshop.settings", **env},
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env=app_env(**env),
     )  # fmt: skip
 
 
