@@ -805,6 +805,26 @@ async def state_push(servers: list[Server], console, phones: list[Phone]) -> dic
     }
 
 
+def run_within_deadline(
+    mode: str, runner, servers: list[Server], phones: list[Phone], result: dict
+) -> None:
+    """Run a mode's socket phase within its deadline. The runners fill `result` as they go,
+    so one that hits the deadline still reports, with how far the phones got."""
+
+    async def bounded():
+        async with asyncio.timeout(DEADLINES[mode]):
+            await runner
+
+    try:
+        asyncio.run(bounded())
+    except TimeoutError:
+        result["error"] = f"deadline of {DEADLINES[mode]:.0f} s reached"
+        result["phones_with_first_frame_at_deadline"] = sum(
+            p.ws is not None and p.poll is not None for p in phones
+        )
+        result["server_rss_mb_at_deadline"] = rss_total(servers)
+
+
 # --- one mode, in this process ---------------------------------------------------------------
 
 
@@ -822,7 +842,6 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
         server.start()
         if pinned:
             pin_client()
-        # The runners fill `result` as they go, so a mode that hits its deadline still reports.
         phones_ = [Phone(a, c, server.port) for a, c in info["cookies"]]
         runner = (
             connections_run(server, info, phones_, result)
@@ -830,18 +849,7 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
             else vote_run(mode, [server], info, rate, phones_, result)
         )
 
-        async def bounded():
-            async with asyncio.timeout(DEADLINES[mode]):
-                await runner
-
-        try:
-            asyncio.run(bounded())
-        except TimeoutError:
-            result["error"] = f"deadline of {DEADLINES[mode]:.0f} s reached"
-            result["phones_with_first_frame_at_deadline"] = sum(
-                p.ws is not None and p.poll is not None for p in phones_
-            )
-            result["server_rss_mb_at_deadline"] = server.memory().get("VmRSS")
+        run_within_deadline(mode, runner, [server], phones_, result)
         result["server_hwm_mb"] = server.memory().get("VmHWM", result.get("server_hwm_mb"))
         if found := gc_seconds(var, server.pid, result.get("voting_window_epoch")):
             result["gc_while_voting"] = found
@@ -1080,18 +1088,7 @@ def run_scaleout(workers: int, phones: int, voters: int | None, services: Path, 
             probe=PgProbe(f"{server_url}/{database}", info["poll_id"]),
         )  # fmt: skip
 
-        async def bounded():
-            async with asyncio.timeout(DEADLINES[SCALEOUT]):
-                await runner
-
-        try:
-            asyncio.run(bounded())
-        except TimeoutError:
-            result["error"] = f"deadline of {DEADLINES[SCALEOUT]:.0f} s reached"
-            result["phones_with_first_frame_at_deadline"] = sum(
-                p.ws is not None and p.poll is not None for p in phones_
-            )
-            result["server_rss_mb_at_deadline"] = rss_total(servers)
+        run_within_deadline(SCALEOUT, runner, servers, phones_, result)
         for worker, server in zip(result.get("workers") or [], servers, strict=False):
             if found := gc_seconds(var, server.pid, result.get("voting_window_epoch")):
                 worker["gc_while_voting"] = found
