@@ -39,6 +39,8 @@ start)
   as_pg "$PG/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w \
     -o "-c listen_addresses=127.0.0.1 -p $pport -k $dir/pg -c max_connections=200" start >/dev/null
   for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  # The database DATABASE_URL names (tests and the bench make their own besides).
+  as_pg "$PG/createdb" -h 127.0.0.1 -p "$pport" -U postgres workshop
   echo "$rport" > "$dir/redis.port"; echo "$pport" > "$dir/pg.port"; echo "$PG" > "$dir/pg.bin"
   cat > "$dir/env" <<ENV
 export REDIS_URL=redis://127.0.0.1:$rport/0
