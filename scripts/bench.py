@@ -53,6 +53,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import bench_ws
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
@@ -400,20 +402,11 @@ class Phone:
 
 
 def ws_connect(url: str, *, port: int, cookie: str | None = None):
-    from websockets.asyncio.client import connect
-
+    """A lean client (scripts/bench_ws.py): it shares the machine with the server."""
     headers = [("Origin", f"http://127.0.0.1:{port}")]
     if cookie:
         headers.append(("Cookie", cookie))
-    return connect(
-        url,
-        additional_headers=headers,
-        compression=None,
-        max_size=2**22,
-        open_timeout=CONNECT_TIMEOUT,
-        close_timeout=5,
-        ping_interval=None,  # the server pings; the client answers without pinging itself
-    )
+    return bench_ws.connect(url, headers=headers, timeout=CONNECT_TIMEOUT)
 
 
 async def phone_connect(phone: Phone, gate: asyncio.Semaphore) -> None:

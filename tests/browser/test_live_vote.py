@@ -113,3 +113,52 @@ def test_phone_without_a_socket_votes_by_posting_the_form(live_app, browser, pw)
     # After the flow above the vote is decided: the page says so without JavaScript.
     expect(page.locator("#chosen-theme")).to_have_text("System engagement")
     context.close()
+
+
+def test_console_steps_through_the_agenda_by_keyboard_and_warns_of_an_overrun(live_app, new_laptop):
+    console = new_laptop(1280, 800)
+    console.clock.install()  # the console's own clock, so the countdown can be moved on
+    _log_in(console, live_app, "/s/PCN25/console/")
+    expect(console.locator("[data-live-status]")).to_have_text("Live")
+    projector = new_laptop(1280, 720)
+    projector.goto(live_app.url + console.locator("#open-screen").get_attribute("href"))
+    expect(projector.locator("[data-live-status]")).to_be_hidden()
+    now = console.locator(".now__title")
+
+    def agenda_go(title):
+        console.locator(".agenda li", has_text=title).get_by_role("button", name="Go").click()
+
+    # The projector follows the agenda (not the chosen theme) while the facilitator steps.
+    console.get_by_role("button", name="Current agenda item").click()
+    agenda_go("Findings: policy and history")
+    expect(now).to_have_text("Findings: policy and history")
+    expect(projector.locator("#screen-main h1")).to_have_text("Findings: policy and history")
+    console.keyboard.press("n")
+    expect(now).to_have_text("Findings: leadership, management and governance")
+    console.keyboard.press("ArrowRight")
+    expect(now).to_have_text("Findings: system engagement")
+    expect(projector.locator("#screen-main h1")).to_have_text("Findings: system engagement")
+    console.keyboard.press("p")
+    expect(now).to_have_text("Findings: leadership, management and governance")
+    console.keyboard.press("ArrowLeft")
+    expect(now).to_have_text("Findings: policy and history")
+    expect(projector.locator("#screen-main h1")).to_have_text("Findings: policy and history")
+
+    # A five-minute item: the countdown runs, then warns once the item overruns.
+    agenda_go("Audience vote: choose the panel's theme")
+    expect(now).to_have_text("Audience vote: choose the panel's theme")
+    countdown = console.locator(".countdown")
+    expect(countdown).to_have_text(re.compile(r"^(5:00|4:5\d) left$"))
+    expect(countdown).not_to_have_class(re.compile("countdown--over"))
+    console.clock.fast_forward("04:30")
+    expect(countdown).to_have_text(re.compile(r"^0:[23]\d left$"))
+    expect(countdown).to_have_class(re.compile("countdown--soon"))
+    console.clock.fast_forward("02:00")
+    expect(countdown).to_have_text(re.compile(r"^Over by 1:[23]\d$"))
+    expect(countdown).to_have_class(re.compile("countdown--over"))
+    assert axe_violations(console) == []
+    screenshot(console, "live-07-console-overrun")
+
+    # Back to following the session: the projector shows the chosen theme again.
+    console.get_by_role("button", name="Follow the session").click()
+    expect(projector.locator("#screen-chosen")).to_have_text("System engagement")

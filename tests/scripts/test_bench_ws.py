@@ -1,0 +1,63 @@
+"""The benchmark's lean WebSocket client, checked against an independent server (websockets)."""
+
+import asyncio
+import sys
+
+import pytest
+from websockets.asyncio.server import serve
+
+from tests.processes import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench_ws
+
+
+@pytest.fixture
+async def echo_server():
+    pings = []
+
+    async def echo(connection):
+        pings.append(await connection.ping(b"are you there"))  # answered by the client
+        async for message in connection:
+            await connection.send(message)
+
+    async with serve(echo, "127.0.0.1", 0, compression=None, max_size=2**20) as server:
+        port = server.sockets[0].getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/ws/", pings
+
+
+async def test_frames_of_every_length_encoding_go_out_and_come_back(echo_server):
+    url, pings = echo_server
+    ws = await bench_ws.connect(url, headers=[("Origin", "http://127.0.0.1")], timeout=5)
+
+    for text in ("✓ vote", "x" * 300, "é" * 40_000):  # 7-bit, 16-bit and 64-bit lengths
+        await ws.send(text)
+        assert await asyncio.wait_for(ws.recv(), 5) == text
+    await asyncio.wait_for(pings[0], 5)  # the pong arrived
+    await ws.close()
+
+    with pytest.raises(bench_ws.Closed):
+        await ws.send("after close")
+
+
+async def test_a_refused_handshake_raises_closed():
+    async def refuse(connection, request):
+        return connection.respond(403, "no\n")
+
+    async with serve(lambda c: None, "127.0.0.1", 0, process_request=refuse) as server:
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(bench_ws.Closed, match="403"):
+            await bench_ws.connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
+
+
+async def test_the_server_closing_ends_iteration_after_its_last_frame():
+    async def goodbye(connection):
+        await connection.send("bye")
+        await connection.close(1000)
+
+    async with serve(goodbye, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        ws = await bench_ws.connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
+        assert [frame async for frame in ws] == ["bye"]
+        with pytest.raises(bench_ws.Closed):
+            await ws.recv()
