@@ -80,17 +80,23 @@ def test_console_runs_the_vote_while_projector_and_phones_follow_live(
     expect(projector.locator(".bar", has_text="System engagement")).to_contain_text("2")
     expect(projector.locator(".tally__count")).to_have_text("2 votes")
     assert _ballots_in_db(live_app) == ["System engagement", "System engagement"]
+    # Live bars off and on again by keyboard shortcut (b): the count stays on the projector.
+    console.keyboard.press("b")
+    expect(projector.locator(".bar")).to_have_count(0)
+    expect(projector.locator(".tally__count")).to_have_text("2 votes")
+    console.keyboard.press("b")
+    expect(projector.locator(".bar", has_text="System engagement")).to_contain_text("2")
     assert axe_violations(projector) == []
     screenshot(projector, "live-02-projector-voting")
     assert axe_violations(console) == []
     screenshot(console, "live-03-console-open")
 
-    # Close by keyboard shortcut, reveal, decide.
+    # Close and reveal by keyboard shortcut (c, r), then decide with the button.
     console.keyboard.press("c")
     expect(console.locator("#console-vote .state")).to_contain_text("Closed")
     for page in phones:
         expect(page.locator("#phone-live h2")).to_have_text("Voting has closed")
-    console.get_by_role("button", name="Reveal the results").click()
+    console.keyboard.press("r")
     expect(one.locator("#phone-live .bars")).to_be_visible()
     console.get_by_role("button", name="Decide the theme").click()
     expect(console.locator("#console-vote .state")).to_contain_text("Decided: System engagement")

@@ -86,3 +86,14 @@ def test_question_is_asked_upvoted_approved_and_shown_and_a_challenge_reaches_th
     screenshot(projector, "panel-06-projector-board")
     console.get_by_role("button", name="Stop showing the board").click()
     expect(projector.locator("#screen-main")).not_to_have_attribute("data-mode", "board")
+
+    # The same by keyboard shortcut: q puts the top questions up, w the board.
+    console.keyboard.press("q")
+    expect(projector.locator("#screen-main")).to_have_attribute("data-mode", "questions")
+    expect(projector.locator("#screen-main")).to_contain_text(
+        "How will rural networks find managers?"
+    )
+    console.keyboard.press("w")
+    expect(projector.locator("#screen-main")).to_have_attribute("data-mode", "board")
+    console.get_by_role("button", name="Stop showing the board").click()
+    expect(projector.locator("#screen-main")).not_to_have_attribute("data-mode", "board")
