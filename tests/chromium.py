@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.processes import ROOT
+
 CHROMIUM = Path(os.environ.get("WORKSHOP_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -33,36 +34,32 @@ def iphone(pw) -> dict:
     return {k: v for k, v in pw.devices["iPhone 13"].items() if k != "default_browser_type"}
 
 
-@contextlib.contextmanager
-def playwright_running():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: browser tests need Debian's Chromium "
-            "(`make test` installs it with apt-get)."
-        )
-    with sync_playwright() as playwright:
-        yield playwright
+def browser_fixtures(scope: str):
+    """The `pw` (Playwright) and `browser` (Chromium) fixtures, at the scope a suite needs:
+    `pw, browser = browser_fixtures("session")` in a test module or conftest."""
+
+    @pytest.fixture(scope=scope)
+    def pw():
+        if not CHROMIUM.exists():
+            pytest.fail(
+                f"{CHROMIUM} is missing: browser tests need Debian's Chromium "
+                "(`make test` installs it with apt-get)."
+            )
+        with sync_playwright() as playwright:
+            yield playwright
+
+    @pytest.fixture(scope=scope)
+    def browser(pw):
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+    return pw, browser
 
 
-@contextlib.contextmanager
-def chromium_running(playwright):
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    try:
-        yield browser
-    finally:
-        browser.close()
-
-
-@pytest.fixture(scope="session")
-def pw():
-    with playwright_running() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="session")
-def browser(pw):
-    with chromium_running(pw) as browser:
-        yield browser
+pw, browser = browser_fixtures("session")
 
 
 @contextlib.contextmanager

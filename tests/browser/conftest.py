@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.chromium import browser, new_laptop, new_phone, pw  # noqa: F401 (fixtures)
-from tests.processes import free_port, mark_directory
+from tests.processes import ROOT, free_port, mark_directory
 
-ROOT = Path(__file__).resolve().parents[2]
 FACILITATOR = ("facilitator", "browser-test-pass-1")
 
 

@@ -26,9 +26,8 @@ import redis
 from websockets.asyncio.client import connect
 
 from tests.chromium import new_laptop, new_phone  # noqa: F401 (fixtures)
-from tests.processes import free_port, mark_directory
+from tests.processes import ROOT, free_port, mark_directory
 
-ROOT = Path(__file__).resolve().parents[2]
 FACILITATOR = ("facilitator", "scaleout-pass-1")
 
 

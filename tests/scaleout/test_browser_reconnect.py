@@ -5,10 +5,9 @@ extension reconnects by itself only after 1006 and 1011-1013, so live.js reconne
 4011; this test checks that in a browser, on the scale-out setup where it happens.
 """
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.chromium import chromium_running, playwright_running, screenshot
+from tests.chromium import browser_fixtures, screenshot
 from tests.scaleout.conftest import FACILITATOR, restart_redis
 
 # Records the close codes each page's socket sees, and marks the page so a reload would show.
@@ -22,16 +21,7 @@ RECONNECT = 4011
 
 # Playwright's sync API keeps an event loop running while it is started, and the other
 # scale-out tests run their own (pytest-asyncio): so here it runs for this module only.
-@pytest.fixture(scope="module")
-def pw():
-    with playwright_running() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(pw):
-    with chromium_running(pw) as browser:
-        yield browser
+pw, browser = browser_fixtures("module")
 
 
 BALLOTS = (
