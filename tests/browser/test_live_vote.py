@@ -57,7 +57,7 @@ def test_console_runs_the_vote_while_projector_and_phones_follow_live(
     expect(projector.locator("#screen-main h1")).to_have_text("Welcome and introductions")
     expect(console.locator(".countdown")).to_contain_text(re.compile(r"\d+:\d\d left"))
     console.get_by_label("Show live bars on the projector while voting").check()
-    console.get_by_role("button", name="Open the vote").click()
+    console.keyboard.press("o")  # the shortcut for "Open the vote"
     expect(console.locator("#console-flash")).to_have_text("The vote is open.")
     for page in phones:
         expect(page.locator("#phone-live .option")).to_have_count(3)
@@ -91,14 +91,14 @@ def test_console_runs_the_vote_while_projector_and_phones_follow_live(
     assert axe_violations(console) == []
     screenshot(console, "live-03-console-open")
 
-    # Close and reveal by keyboard shortcut (c, r), then decide with the button.
+    # Close, reveal and decide by keyboard shortcut (c, r, d).
     console.keyboard.press("c")
     expect(console.locator("#console-vote .state")).to_contain_text("Closed")
     for page in phones:
         expect(page.locator("#phone-live h2")).to_have_text("Voting has closed")
     console.keyboard.press("r")
     expect(one.locator("#phone-live .bars")).to_be_visible()
-    console.get_by_role("button", name="Decide the theme").click()
+    console.keyboard.press("d")
     expect(console.locator("#console-vote .state")).to_contain_text("Decided: System engagement")
     for page in phones:
         expect(page.locator("#chosen-theme")).to_have_text("System engagement")
