@@ -111,6 +111,21 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def projector_overflow(page) -> dict[str, int]:
+    """CSS pixels the projector's content runs past the screen, all 0 when it fits: the page
+    beyond the viewport, and the main column beyond its box (which clips)."""
+    return page.evaluate(
+        """() => {
+          const d = document.documentElement, main = document.getElementById("screen-main");
+          return {page_x: d.scrollWidth - innerWidth, page_y: d.scrollHeight - innerHeight,
+                  main_y: main.scrollHeight - main.clientHeight};
+        }"""
+    )
+
+
+FITS = {"page_x": 0, "page_y": 0, "main_y": 0}
+
+
 def write_figure(name: str, value) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / f"{name}.json").write_text(json.dumps(value, indent=2))

@@ -1,7 +1,8 @@
 /* Workshop Live: the little JavaScript the live pages need, on top of htmx and its ws extension.
  * - shows whether the socket is live;
  * - when it is not, lets a ws-send form post as an ordinary form (same service server-side);
- * - ticks the console's countdown; keyboard shortcuts on the console. */
+ * - ticks the console's countdown; keyboard shortcuts on the console;
+ * - fits the projector's main column to the screen. */
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -69,6 +70,23 @@
       el.classList.toggle("countdown--soon", s >= 0 && s < 60);
     });
   }, 1000);
+
+  // Projector: shrink the main column's type (--fit, from 1 down to 0.5) until it fits the
+  // screen's height, after every update and resize. One task, so nothing paints in between.
+  function fitScreen() {
+    var main = document.getElementById("screen-main");
+    if (!main || !document.body.classList.contains("screen")) return;
+    var fit = 1;
+    main.style.setProperty("--fit", "1");
+    while (main.scrollHeight > main.clientHeight && fit > 0.5) {
+      fit -= 0.05;
+      main.style.setProperty("--fit", fit.toFixed(2));
+    }
+    main.dataset.fit = fit.toFixed(2);
+  }
+  document.addEventListener("DOMContentLoaded", fitScreen);
+  document.addEventListener("htmx:wsAfterMessage", fitScreen);
+  window.addEventListener("resize", fitScreen);
 
   // Console shortcuts: a key clicks the visible, enabled button that declares it.
   document.addEventListener("keydown", function (event) {

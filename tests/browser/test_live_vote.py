@@ -8,7 +8,7 @@ import sys
 from playwright.sync_api import expect
 
 from tests.browser.conftest import FACILITATOR, ROOT
-from tests.chromium import axe_violations, iphone, screenshot
+from tests.chromium import FITS, axe_violations, iphone, projector_overflow, screenshot
 
 
 def _log_in(page, live_app, next_url):
@@ -19,14 +19,18 @@ def _log_in(page, live_app, next_url):
     expect(page).to_have_url(live_app.url + next_url)
 
 
-def _ballots_in_db(live_app) -> list[str]:
+def _from_db(live_app, expression: str):
+    """The value of a Python expression over voting's models, read through manage.py."""
     out = subprocess.run(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c",
-         "import json; from voting.models import Ballot; "
-         "print(json.dumps(sorted(Ballot.objects.values_list('theme__title', flat=True))))"],
+         f"import json; from voting.models import Ballot, Poll; print(json.dumps({expression}))"],
         cwd=ROOT, env=live_app.env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return json.loads(out.strip().splitlines()[-1])
+
+
+def _ballots_in_db(live_app) -> list[str]:
+    return _from_db(live_app, "sorted(Ballot.objects.values_list('theme__title', flat=True))")
 
 
 def test_console_runs_the_vote_while_projector_and_phones_follow_live(
@@ -87,6 +91,7 @@ def test_console_runs_the_vote_while_projector_and_phones_follow_live(
     console.keyboard.press("b")
     expect(projector.locator(".bar", has_text="System engagement")).to_contain_text("2")
     assert axe_violations(projector) == []
+    assert projector_overflow(projector) == FITS
     screenshot(projector, "live-02-projector-voting")
     assert axe_violations(console) == []
     screenshot(console, "live-03-console-open")
@@ -108,6 +113,7 @@ def test_console_runs_the_vote_while_projector_and_phones_follow_live(
     assert axe_violations(two) == []
     screenshot(two, "live-04-phone-decided")
     assert axe_violations(projector) == []
+    assert projector_overflow(projector) == FITS
     screenshot(projector, "live-05-projector-decided")
     screenshot(console, "live-06-console-decided")
 
@@ -168,3 +174,71 @@ def test_console_steps_through_the_agenda_by_keyboard_and_warns_of_an_overrun(li
     # Back to following the session: the projector shows the chosen theme again.
     console.get_by_role("button", name="Follow the session").click()
     expect(projector.locator("#screen-chosen")).to_have_text("System engagement")
+
+
+def test_a_tied_vote_goes_to_a_run_off_started_by_its_shortcut(live_app, new_laptop, new_phone):
+    console = new_laptop(1280, 800)
+    _log_in(console, live_app, "/s/PCN25/console/")
+    expect(console.locator("[data-live-status]")).to_have_text("Live")
+    projector = new_laptop(1280, 720)
+    projector.goto(live_app.url + console.locator("#open-screen").get_attribute("href"))
+    expect(projector.locator("[data-live-status]")).to_be_hidden()
+    phones = []
+    for _ in range(2):
+        page = new_phone()
+        page.goto(live_app.url + "/j/PCN25/")
+        expect(page.locator("[data-live-status]")).to_be_hidden()
+        phones.append(page)
+    one, two = phones
+
+    # A second vote, declared beforehand to settle a tie by a run-off; the two phones split.
+    vote = console.locator("#console-vote")
+    vote.get_by_label("A run-off vote between the tied themes").check()
+    vote.get_by_role("button", name="Open a new vote").click()
+    expect(console.locator("#console-flash")).to_have_text("The vote is open.")
+    one.get_by_role("button", name="Policy and history").tap()
+    two.get_by_role("button", name="Leadership, management and governance").tap()
+    expect(console.locator("#turnout")).to_contain_text("2 ballots")
+    console.keyboard.press("c")
+    expect(vote.locator(".state")).to_contain_text("Closed")  # r acts on the closed vote
+    console.keyboard.press("r")
+    expect(vote.locator(".warn")).to_have_text("Tied between 2 themes.")
+    expect(vote.get_by_role("button", name="Decide the theme")).to_have_count(0)
+    for page in phones:
+        expect(page.locator("#phone-live")).to_contain_text("It is a tie")
+    expect(projector.locator("#screen-main")).to_contain_text("with a run-off")
+
+    console.keyboard.press("u")  # the shortcut for "Start the run-off"
+    expect(vote.locator(".state")).to_contain_text("Run-off · Open")
+    for page in phones:
+        expect(page.locator("#phone-live .chip")).to_have_text("Run-off between the tied themes")
+        expect(page.locator("#phone-live .option")).to_have_count(2)
+    expect(projector.locator("#screen-main .eyebrow")).to_contain_text("Run-off vote")
+    assert axe_violations(one) == []
+    screenshot(one, "live-08-phone-runoff")
+    screenshot(console, "live-09-console-runoff")
+    # A new ballot for everyone: both phones vote again, the second one coming round.
+    expect(one.locator("#phone-live .notice")).to_have_count(0)
+    for page in phones:
+        page.get_by_role("button", name="Policy and history").tap()
+        expect(page.locator("#phone-live .notice")).to_contain_text("Your vote: Policy and history")
+    expect(projector.locator(".tally__count")).to_have_text("2 votes")
+    console.keyboard.press("c")
+    expect(vote.locator(".state")).to_contain_text("Run-off · Closed")
+    console.keyboard.press("d")
+    expect(vote.locator(".state")).to_have_text(
+        "Run-off · Decided: Policy and history (most votes)"
+    )
+    for page in phones:
+        expect(page.locator("#chosen-theme")).to_have_text("Policy and history")
+    expect(projector.locator("#screen-chosen")).to_have_text("Policy and history")
+    assert projector_overflow(projector) == FITS
+    screenshot(projector, "live-10-projector-runoff-decided")
+    # The tied vote is decided too, and records that a run-off settled it.
+    decisions = (
+        "list(Poll.objects.order_by('pk').values_list('decided_theme__title', 'decided_by'))"
+    )
+    assert _from_db(live_app, decisions)[-2:] == [
+        ["Policy and history", "runoff"],
+        ["Policy and history", "majority"],
+    ]

@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 
 from tests.browser.test_live_vote import _log_in
-from tests.chromium import axe_violations, screenshot
+from tests.chromium import FITS, axe_violations, projector_overflow, screenshot
 
 
 def test_question_is_asked_upvoted_approved_and_shown_and_a_challenge_reaches_the_board(
@@ -63,6 +63,7 @@ def test_question_is_asked_upvoted_approved_and_shown_and_a_challenge_reaches_th
     )
     expect(projector.locator("#screen-main")).to_contain_text("for Dr Ben Milton")
     assert axe_violations(projector) == []
+    assert projector_overflow(projector) == FITS
     screenshot(projector, "panel-03-projector-question")
     assert axe_violations(console) == []
     screenshot(console, "panel-04-console-queue")
@@ -83,6 +84,7 @@ def test_question_is_asked_upvoted_approved_and_shown_and_a_challenge_reaches_th
     assert axe_violations(voter) == []
     screenshot(voter, "panel-05-phone-board")
     assert axe_violations(projector) == []
+    assert projector_overflow(projector) == FITS
     screenshot(projector, "panel-06-projector-board")
     console.get_by_role("button", name="Stop showing the board").click()
     expect(projector.locator("#screen-main")).not_to_have_attribute("data-mode", "board")

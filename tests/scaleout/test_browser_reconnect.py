@@ -7,7 +7,7 @@ extension reconnects by itself only after 1006 and 1011-1013, so live.js reconne
 
 from playwright.sync_api import expect
 
-from tests.chromium import browser_fixtures, screenshot
+from tests.chromium import FITS, browser_fixtures, projector_overflow, screenshot
 from tests.scaleout.conftest import FACILITATOR, restart_redis
 
 # Records the close codes each page's socket sees, and marks the page so a reload would show.
@@ -71,4 +71,5 @@ def test_console_projector_and_phone_reconnect_by_themselves_after_redis_restart
         assert page.evaluate("window.notReloaded") is True
     assert cluster.query(BALLOTS) == ["Policy and history"]
     screenshot(phone, "reconnect-01-phone-after-redis-restart")
+    assert projector_overflow(projector) == FITS
     screenshot(projector, "reconnect-02-projector-after-redis-restart")
