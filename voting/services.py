@@ -210,10 +210,24 @@ def ballots_cast(*, requests: list[BallotRequest]) -> list[BallotResult]:
     """
     if not requests:
         return []
+    while True:
+        try:
+            return _ballots_cast_once(requests)
+        except _PollClosed:
+            # A vote closed between the batch's reads and its write, and the write was
+            # rolled back. Once closed a vote stays closed, so the next pass refuses its
+            # ballots without writing: this loop runs at most once per poll in the batch.
+            continue
+
+
+class _PollClosed(Exception):
+    pass
+
+
+def _ballots_cast_once(requests: list[BallotRequest]) -> list[BallotResult]:
     poll_ids = {r.poll_id for r in requests}
     with transaction.atomic():
         sql = _BallotSQL(connection)
-        # Locks the open polls: a close waits for this batch, and a batch after a close sees it.
         open_polls = dict(sql.open_polls(poll_ids))
         options = set(sql.options(open_polls)) if open_polls else set()
         attendees = dict(sql.attendee_workshops({r.attendee_id for r in requests}))
@@ -244,7 +258,12 @@ def ballots_cast(*, requests: list[BallotRequest]) -> list[BallotResult]:
         if accepted:
             sql.upsert(list(accepted.values()), now=timezone.now())
             changed = {poll_id: open_polls[poll_id] for poll_id, _ in accepted}
-            sql.bump_versions(changed)
+            # The poll rows are locked only here, for the last statement before the commit,
+            # so batches from several workers queue for a moment, not for a whole batch. The
+            # same statement checks the polls are still open: a close that came in between
+            # (it waits for batches already writing, and they for it) leaves a row unchanged.
+            if sql.bump_open_versions(changed) != len(changed):
+                raise _PollClosed
 
             from workshop.live import broadcast
 
@@ -263,7 +282,6 @@ class _BallotSQL:
 
     def __init__(self, conn):
         self.conn = conn
-        self.lock = " FOR UPDATE" if conn.features.has_select_for_update else ""
         self.poll = Poll._meta.db_table
         self.options_table = Poll.options.through._meta.db_table
         self.attendee = Attendee._meta.db_table
@@ -281,7 +299,7 @@ class _BallotSQL:
     def open_polls(self, ids):
         return self._rows(
             f"SELECT id, workshop_id FROM {self.poll} WHERE id IN ({self._marks(ids)}) "
-            f"AND state = %s{self.lock}",
+            "AND state = %s",
             [*ids, Poll.State.OPEN],
         )
 
@@ -326,13 +344,15 @@ class _BallotSQL:
                 params,
             )
 
-    def bump_versions(self, poll_ids) -> None:
+    def bump_open_versions(self, poll_ids) -> int:
+        """Adds one to the version of each poll that is still open; returns how many."""
         with self.conn.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {self.poll} SET version = version + 1 "
-                f"WHERE id IN ({self._marks(poll_ids)})",
-                list(poll_ids),
+                f"WHERE id IN ({self._marks(poll_ids)}) AND state = %s",
+                [*poll_ids, Poll.State.OPEN],
             )
+            return cursor.rowcount
 
 
 def ballot_cast(*, poll_id: int, attendee_id: int, theme_id: int, key: str = "") -> BallotResult:

@@ -1,5 +1,9 @@
+import threading
+import time
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from tests.factories import make_attendee, make_voting_workshop, make_workshop
 from voting.models import Ballot, Poll
@@ -243,6 +247,56 @@ def test_ballot_cast_refuses_a_closed_vote_and_changes_nothing(workshop):
     with pytest.raises(ValidationError, match="Voting has closed"):
         ballot_cast(poll_id=poll.pk, attendee_id=attendee.pk, theme_id=b.pk)
     assert Ballot.objects.get().theme == a
+
+
+def _statement_waiting_for_a_lock() -> str | None:
+    """The statement of the session that waits for a row lock, once there is one."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else fixed for the transaction
+            cursor.execute(
+                "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            row = cursor.fetchone()
+        if row:
+            return row[0]
+        time.sleep(0.01)
+    return None
+
+
+def test_a_batch_caught_by_the_close_is_refused_and_stores_nothing(transactional_db):
+    # The batch reads the vote as open, then the vote closes before its write commits.
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite takes its write lock at BEGIN, so a batch there "
+                    "cannot read the vote as open while a close is being written")  # fmt: skip
+    workshop = make_voting_workshop()
+    poll = poll_open(workshop=workshop)
+    theme = _themes(poll)[0]
+    request = BallotRequest(poll.pk, make_attendee(workshop=workshop).pk, theme.pk, key="k1")
+    results = []
+
+    def cast():
+        try:
+            results.extend(ballots_cast(requests=[request]))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        poll_close(poll=poll)  # holds the poll's row lock until this block commits
+        voter = threading.Thread(target=cast)
+        voter.start()
+        waiting = _statement_waiting_for_a_lock()
+    voter.join(timeout=10)
+
+    assert not voter.is_alive()
+    # It had read the vote as open and written its ballot, and was waiting to bump the
+    # vote's version (its last statement) when the close committed.
+    assert waiting is not None and waiting.startswith("UPDATE voting_poll SET version")
+    assert [r.error for r in results] == ["Voting has closed, so your vote was not counted."]
+    assert not Ballot.objects.exists()
+    assert Poll.objects.get().version == poll.version  # the batch did not bump it
 
 
 def test_ballot_cast_refuses_a_theme_not_on_the_ballot(workshop):
