@@ -9,6 +9,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from workshop.live.render import templates_compile  # noqa: E402
 from workshop.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -17,6 +18,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+
+templates_compile()
 
 # Garbage collection, tuned for a server that holds thousands of sockets (figures in
 # docs/performance.md). Everything loaded so far lives as long as the process: freeze it, so

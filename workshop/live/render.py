@@ -9,6 +9,7 @@ costs dictionary look-ups, not a thousand renders.
 import threading
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 
 import segno
 from django.template.loader import render_to_string
@@ -27,6 +28,24 @@ from workshop.live.snapshot import LiveSnapshot, live_snapshot
 from workshop.models import LiveState
 
 NO_CHOICE = ""
+
+
+def templates_compile() -> list[str]:
+    """Compile the project's own templates into the cached loader now, at start-up (the
+    server calls this before freezing its start-up objects), so the first vote after a
+    restart does not compile them on the database thread in the middle of a burst."""
+    from django.conf import settings
+    from django.template.loader import get_template
+    from django.template.utils import get_app_template_dirs
+
+    dirs = [*settings.TEMPLATES[0]["DIRS"], *get_app_template_dirs("templates")]
+    names = []
+    for root in map(Path, dirs):
+        if root.is_relative_to(settings.BASE_DIR) and ".venv" not in root.parts:
+            names += [p.relative_to(root).as_posix() for p in sorted(root.rglob("*.html"))]
+    for name in names:
+        get_template(name)
+    return names
 
 
 def screen_mode(snap: LiveSnapshot) -> str:
