@@ -210,14 +210,16 @@ def ballots_cast(*, requests: list[BallotRequest]) -> list[BallotResult]:
     """
     if not requests:
         return []
-    while True:
+    passes = len({r.poll_id for r in requests}) + 1
+    for _ in range(passes):
         try:
             return _ballots_cast_once(requests)
         except _PollClosed:
             # A vote closed between the batch's reads and its write, and the write was
             # rolled back. Once closed a vote stays closed, so the next pass refuses its
-            # ballots without writing: this loop runs at most once per poll in the batch.
+            # ballots without writing: one more pass per poll in the batch at most.
             continue
+    raise RuntimeError(f"ballots_cast: the polls kept changing over {passes} passes")
 
 
 class _PollClosed(Exception):
