@@ -71,18 +71,36 @@
     });
   }, 1000);
 
-  // Projector: shrink the main column's type (--fit, from 1 down to 0.5) until it fits the
-  // screen's height, after every update and resize. One task, so nothing paints in between.
+  // Projector: shrink the main column's type (--fit, from 1 down to 0.7, still readable from
+  // the back of a hall) until it fits the screen's height; if it still does not fit, leave
+  // out the last items of the longest lists (marked data-fit-drop) and say there is more on
+  // the phones. After every update and resize, in one task, so nothing paints in between.
   function fitScreen() {
     var main = document.getElementById("screen-main");
     if (!main || !document.body.classList.contains("screen")) return;
+    var over = function () { return main.scrollHeight > main.clientHeight; };
     var fit = 1;
     main.style.setProperty("--fit", "1");
-    while (main.scrollHeight > main.clientHeight && fit > 0.5) {
+    while (over() && fit > 0.7) {
       fit -= 0.05;
       main.style.setProperty("--fit", fit.toFixed(2));
     }
     main.dataset.fit = fit.toFixed(2);
+    var more = main.querySelector(".fit-more"), dropped = 0;
+    if (!more || !over()) return;
+    more.hidden = false;
+    while (over()) {
+      var longest = null, most = 1;  // never empty a list
+      main.querySelectorAll("[data-fit-drop]").forEach(function (list) {
+        var shown = list.querySelectorAll(":scope > li:not([hidden])").length;
+        if (shown > most) { most = shown; longest = list; }
+      });
+      if (!longest) break;
+      var items = longest.querySelectorAll(":scope > li:not([hidden])");
+      items[items.length - 1].hidden = true;
+      dropped += 1;
+    }
+    main.dataset.fitDropped = dropped;
   }
   document.addEventListener("DOMContentLoaded", fitScreen);
   document.addEventListener("htmx:wsAfterMessage", fitScreen);

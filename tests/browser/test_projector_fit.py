@@ -1,0 +1,69 @@
+"""The projector's longest content still fits its 16:9 screen: questions and views at the
+length limit, as many as the projector lists. (Runs after the other browser tests: it fills
+the demo workshop's board and question list.)"""
+
+from playwright.sync_api import expect
+
+from tests.browser.test_live_vote import _log_in
+from tests.chromium import FITS, projector_overflow, screenshot
+
+# Through the services, as phones and the console would; a new attendee for each text (the
+# services limit how often one attendee may post).
+FILL = """
+from panel import services
+from panel.models import TEXT_LIMIT
+from workshop.models import Workshop
+from workshop.services import attendee_join
+
+workshop = Workshop.objects.get(join_code="PCN25")
+text = ("Networks that share a pharmacist and a social prescriber across practices, "
+        "with funding that lasts beyond the pilot, could show what collaboration buys; ") * 3
+text = text[:TEXT_LIMIT - 1].rsplit(" ", 1)[0] + "."
+for kind in ("opportunity", "challenge"):
+    for _ in range(6):
+        services.board_post_submit(workshop=workshop, attendee_id=attendee_join(workshop=workshop).pk,
+                                   kind=kind, text=text, theme_id=None)
+for _ in range(5):
+    q = services.question_submit(workshop=workshop, attendee_id=attendee_join(workshop=workshop).pk,
+                                 text=text, author_name="A long-named member of the audience")
+    services.question_approve(question=q)
+print(len(text))
+"""
+
+
+def _smallest_item_type(projector) -> float:
+    """The smallest font size, in CSS pixels, of the list items shown on the projector."""
+    return projector.evaluate(
+        "() => Math.min(...[...document.querySelectorAll('#screen-main li')]"
+        ".filter(el => el.offsetParent).map(el => parseFloat(getComputedStyle(el).fontSize)))"
+    )
+
+
+READABLE = 15  # px at 1280 wide: a board view at 0.7 of full size is 0.7 of 1.7 vw, ≈ 15.2 px
+
+
+def test_projector_fits_the_longest_questions_and_views(live_app, new_laptop):
+    length = int(live_app.manage("shell", "--no-imports", "-c", FILL).split()[-1])
+    assert length > 250
+    console = new_laptop(1280, 800)
+    _log_in(console, live_app, "/s/PCN25/console/")
+    projector = new_laptop(1280, 720)
+    projector.goto(live_app.url + console.locator("#open-screen").get_attribute("href"))
+    expect(projector.locator("[data-live-status]")).to_be_hidden()
+
+    console.keyboard.press("q")  # top questions on the projector
+    expect(projector.locator(".top-questions li")).to_have_count(5)
+    assert projector_overflow(projector) == FITS
+    assert projector.locator(".top-questions li:visible").count() >= 2
+    assert _smallest_item_type(projector) >= READABLE
+    screenshot(projector, "fit-01-projector-top-questions")
+
+    console.keyboard.press("w")  # the board
+    expect(projector.locator("#screen-main[data-mode=board]")).to_be_visible()
+    assert projector_overflow(projector) == FITS
+    screenshot(projector, "fit-02-projector-board")
+    # Twelve views at the length limit do not fit in readable type: the projector shrinks the
+    # type only so far, then leaves out the last views of the longer column and says so.
+    assert 2 <= projector.locator(".board li:visible").count() < 12
+    expect(projector.locator(".fit-more")).to_have_text("More on your phones.")
+    assert _smallest_item_type(projector) >= READABLE
