@@ -274,16 +274,20 @@ def _ballots_cast_once(requests: list[BallotRequest]) -> list[BallotResult]:
 
 
 class _BallotSQL:
-    """The statements of ballots_cast, written as SQL that SQLite and PostgreSQL share.
+    """The statements of ballots_cast, written as SQL for SQLite and PostgreSQL.
 
     This is the hottest path in the app: through the ORM these statements cost about 2.9 ms
     for one ballot against 0.35 ms as plain SQL (measured with make bench's profiling), which
-    kept a steady 500 ballots a second from being acknowledged within 25 ms. Table and column
-    names come from the models; the tests run these on both databases.
+    kept a steady 500 ballots a second from being acknowledged within 25 ms. On PostgreSQL a
+    batch's ids, and its rows, travel as arrays (`= ANY(%s)`, `unnest`): psycopg parses a
+    statement with more than 50 parameters anew each time, in Python, and for a batch of 250
+    ballots that cost more than the database's own work. SQLite gets one parameter per value.
+    Table and column names come from the models; the tests run these on both databases.
     """
 
     def __init__(self, conn):
         self.conn = conn
+        self.arrays = conn.vendor == "postgresql"
         self.poll = Poll._meta.db_table
         self.options_table = Poll.options.through._meta.db_table
         self.attendee = Attendee._meta.db_table
@@ -294,53 +298,66 @@ class _BallotSQL:
             cursor.execute(query, list(params))
             return cursor.fetchall()
 
-    @staticmethod
-    def _marks(values) -> str:
-        return ", ".join(["%s"] * len(values))
+    def _in(self, column: str, values) -> tuple[str, list]:
+        """`column IN (…)` for a set of ids, and its parameters."""
+        values = list(values)
+        if self.arrays:
+            return f"{column} = ANY(%s)", [values]
+        return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
     def open_polls(self, ids):
+        where, params = self._in("id", ids)
         return self._rows(
-            f"SELECT id, workshop_id FROM {self.poll} WHERE id IN ({self._marks(ids)}) "
-            "AND state = %s",
-            [*ids, Poll.State.OPEN],
+            f"SELECT id, workshop_id FROM {self.poll} WHERE {where} AND state = %s",
+            [*params, Poll.State.OPEN],
         )
 
     def polls(self, ids):
-        return [row[0] for row in self._rows(
-            f"SELECT id FROM {self.poll} WHERE id IN ({self._marks(ids)})", ids
-        )]  # fmt: skip
+        where, params = self._in("id", ids)
+        return [row[0] for row in self._rows(f"SELECT id FROM {self.poll} WHERE {where}", params)]
 
     def options(self, poll_ids):
-        return self._rows(
-            f"SELECT poll_id, theme_id FROM {self.options_table} "
-            f"WHERE poll_id IN ({self._marks(poll_ids)})",
-            poll_ids,
-        )
+        where, params = self._in("poll_id", poll_ids)
+        query = f"SELECT poll_id, theme_id FROM {self.options_table} WHERE {where}"
+        return self._rows(query, params)
 
     def attendee_workshops(self, ids):
-        return self._rows(
-            f"SELECT id, workshop_id FROM {self.attendee} WHERE id IN ({self._marks(ids)})", ids
-        )
+        where, params = self._in("id", ids)
+        return self._rows(f"SELECT id, workshop_id FROM {self.attendee} WHERE {where}", params)
 
     def keys(self, poll_ids, attendee_ids):
+        polls, poll_params = self._in("poll_id", poll_ids)
+        attendees, attendee_params = self._in("attendee_id", attendee_ids)
         return self._rows(
-            f"SELECT poll_id, attendee_id, key FROM {self.ballot} "
-            f"WHERE poll_id IN ({self._marks(poll_ids)}) "
-            f"AND attendee_id IN ({self._marks(attendee_ids)})",
-            [*poll_ids, *attendee_ids],
+            f"SELECT poll_id, attendee_id, key FROM {self.ballot} WHERE {polls} AND {attendees}",
+            [*poll_params, *attendee_params],
         )
 
     def upsert(self, requests: list[BallotRequest], *, now) -> None:
         stamp = self.conn.ops.adapt_datetimefield_value(now)
-        rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(requests))
-        params = []
-        for r in requests:
-            params += [r.poll_id, r.attendee_id, r.theme_id, stamp, stamp, r.key]
+        if self.arrays:
+            rows = (
+                "SELECT p, a, t, %s, %s, k FROM unnest("
+                "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[]) AS r (p, a, t, k)"
+            )
+            params = [
+                stamp,
+                stamp,
+                [r.poll_id for r in requests],
+                [r.attendee_id for r in requests],
+                [r.theme_id for r in requests],
+                [r.key for r in requests],
+            ]
+        else:
+            rows = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(requests))
+            params = []
+            for r in requests:
+                params += [r.poll_id, r.attendee_id, r.theme_id, stamp, stamp, r.key]
         with self.conn.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {self.ballot} "
-                "(poll_id, attendee_id, theme_id, cast_at, changed_at, key) "
-                f"VALUES {rows} ON CONFLICT (poll_id, attendee_id) DO UPDATE SET "
+                f"(poll_id, attendee_id, theme_id, cast_at, changed_at, key) {rows} "
+                "ON CONFLICT (poll_id, attendee_id) DO UPDATE SET "
                 "theme_id = excluded.theme_id, changed_at = excluded.changed_at, "
                 "key = excluded.key",
                 params,
@@ -348,11 +365,11 @@ class _BallotSQL:
 
     def bump_open_versions(self, poll_ids) -> int:
         """Adds one to the version of each poll that is still open; returns how many."""
+        where, params = self._in("id", poll_ids)
         with self.conn.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {self.poll} SET version = version + 1 "
-                f"WHERE id IN ({self._marks(poll_ids)}) AND state = %s",
-                [*poll_ids, Poll.State.OPEN],
+                f"UPDATE {self.poll} SET version = version + 1 WHERE {where} AND state = %s",
+                [*params, Poll.State.OPEN],
             )
             return cursor.rowcount
 
