@@ -67,3 +67,11 @@ def test_projector_fits_the_longest_questions_and_views(live_app, new_laptop):
     assert 2 <= projector.locator(".board li:visible").count() < 12
     expect(projector.locator(".fit-more")).to_have_text("More on your phones.")
     assert _smallest_item_type(projector) >= READABLE
+
+    # A full-HD projector shows the same screen, scaled: it fits, and the type is larger.
+    hd = new_laptop(1920, 1080)
+    hd.goto(projector.url)
+    expect(hd.locator("#screen-main[data-mode=board]")).to_be_visible()
+    assert projector_overflow(hd) == FITS
+    assert _smallest_item_type(hd) >= READABLE * 1.5
+    screenshot(hd, "fit-03-projector-board-1080p")
