@@ -2,7 +2,8 @@
 # `make test`: install everything the tests need, then run lint and every test.
 #  1. services, selectors, views, admin, consumers on the embedded default (SQLite, in-memory layer)
 #  2. the same against PostgreSQL and Redis (throwaway servers on loopback, started here)
-#  3. scale-out: several daphne workers sharing Redis and PostgreSQL, with fault tests
+#  3. scale-out: several daphne workers sharing Redis and PostgreSQL, with fault tests, on
+#     both Redis channel layers (core and pub/sub)
 #  4. the browser (Playwright + Debian Chromium), as a separate pytest process: Playwright's
 #     event loop must not share a process with the async consumer tests.
 set -euo pipefail
@@ -30,8 +31,12 @@ scripts/services.sh start "$services"
   source "$services/env"
   echo "==> 2/4 the same against PostgreSQL and Redis"
   .venv/bin/pytest -m "not browser and not scaleout" -p no:cacheprovider "$@"
-  echo "==> 3/4 scale-out: daphne workers sharing Redis and PostgreSQL, and faults"
-  WORKSHOP_SERVICES_DIR="$services" .venv/bin/pytest -m scaleout -p no:cacheprovider "$@"
+  # on both of channels-redis's layers: each has its own way of recovering from a Redis fault
+  for layer in core pubsub; do
+    echo "==> 3/4 scale-out: daphne workers sharing Redis ($layer layer) and PostgreSQL, and faults"
+    WORKSHOP_REDIS_LAYER=$layer WORKSHOP_SERVICES_DIR="$services" \
+      .venv/bin/pytest -m scaleout -p no:cacheprovider "$@"
+  done
 )
 
 echo "==> 4/4 browser (Playwright + Debian Chromium)"

@@ -7,6 +7,7 @@ channels-redis for the scale-out setup.
 
 import os
 import secrets
+import socket
 from pathlib import Path
 
 import dj_database_url
@@ -122,11 +123,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_LAYER = os.environ.get("WORKSHOP_REDIS_LAYER", "core")
 if REDIS_LAYER not in ("core", "pubsub"):
     raise ImproperlyConfigured("WORKSHOP_REDIS_LAYER must be core or pubsub.")
+# This process in logs, presence counts and Redis client names.
+WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
+# The pub/sub layer's connections carry this name, so that workshop/live/watch.py can see
+# from outside when this worker's subscriber connection has been replaced.
+REDIS_CLIENT_NAME = f"workshop-live:{WORKER_ID}"
 if REDIS_URL and REDIS_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "client_name": REDIS_CLIENT_NAME}]},
         }
     }
 elif REDIS_URL:
@@ -185,5 +191,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"subscriber_errors": {"()": "workshop.live.watch.SubscriberErrors"}},
+    "loggers": {"channels_redis.pubsub": {"filters": ["subscriber_errors"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }

@@ -11,14 +11,13 @@ consoles can add up the counts of several workers and forget a worker that died.
 import asyncio
 import contextvars
 import logging
-import os
-import socket
 import threading
 import time
 import weakref
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from redis.exceptions import RedisError
 
 from voting.models import Poll
@@ -41,7 +40,7 @@ log = logging.getLogger(__name__)
 INTERVAL = 0.1
 HEARTBEAT = 5.0
 RETRY = 1.0  # seconds between pushes while the channel layer is away
-WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
+WORKER_ID = settings.WORKER_ID
 
 
 def _tally_payload(poll_id: int) -> dict | None:

@@ -41,10 +41,13 @@ def layer_lost(error: Exception) -> None:
     if now - _last_lost < QUIET:
         return
     _last_lost = now
+    reconnect_all(f"channel layer unavailable ({error})")
+
+
+def reconnect_all(reason: str) -> None:
+    """Ask every socket of this process to reconnect now; each is sent the current state."""
     sockets = list(_open)
-    log.warning(
-        "channel layer unavailable (%s); asking %d sockets to reconnect", error, len(sockets)
-    )
+    log.warning("%s; asking %d sockets to reconnect", reason, len(sockets))
     loop = asyncio.get_running_loop()
     for consumer in sockets:
         _open.discard(consumer)

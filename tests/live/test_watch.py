@@ -1,0 +1,100 @@
+"""The pub/sub layer's watch (workshop/live/watch.py), against a real Redis where it needs one.
+
+The Redis restart itself, with the pub/sub layer in two real workers, is covered by
+tests/scaleout (make test runs those on both Redis layers). Here: a subscriber connection
+dropped without a restart (as Redis does to a subscriber that reads too slowly), which the
+restart test cannot show, and a Redis that cannot be reached.
+"""
+
+import logging
+import sys
+import uuid
+
+import pytest
+from django.conf import settings
+from redis.asyncio import Redis
+
+from tests.live.conftest import phone, screen
+from workshop.live import sockets
+from workshop.live.watch import SubscriberErrors, SubscriberWatch
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+needs_redis = pytest.mark.skipif(
+    not settings.REDIS_URL,
+    reason="needs Redis: runs in make test's PostgreSQL + Redis stage",
+)
+
+
+@needs_redis
+async def test_a_replaced_subscriber_connection_asks_every_socket_to_reconnect(live_workshop):
+    name = f"workshop-live-test:{uuid.uuid4().hex}"
+    subscriber = Redis.from_url(settings.REDIS_URL, client_name=name)
+    admin = Redis.from_url(settings.REDIS_URL)
+    pubsub = subscriber.pubsub()
+    await pubsub.subscribe("watch-test")
+    watch = SubscriberWatch(settings.REDIS_URL, name)
+    projector, phone_sock = await screen(live_workshop), await phone(live_workshop)
+    for sock in (projector, phone_sock):
+        await sock.drain()
+
+    assert await watch.step() is False  # the first look is the baseline
+    assert await watch.step() is False  # nothing changed
+    assert await projector.nothing() and await phone_sock.nothing()
+
+    # Redis drops the subscriber; a new connection subscribes again (as the layer does).
+    [old] = [c["id"] for c in await admin.client_list(_type="pubsub") if c["name"] == name]
+    assert await admin.client_kill_filter(_id=old) == 1
+    fresh = subscriber.pubsub()
+    await fresh.subscribe("watch-test")
+
+    assert await watch.step() is True
+    for sock in (projector, phone_sock):
+        assert await sock.comm.receive_output(timeout=3) == {
+            "type": "websocket.close",
+            "code": sockets.RECONNECT,
+        }
+    assert await watch.step() is False  # the new connection is the new baseline
+    for client in (fresh, pubsub):
+        await client.aclose()
+    await subscriber.aclose()
+    await admin.aclose()
+
+
+async def test_an_unreachable_redis_closes_nothing_and_is_reported_once(live_workshop, caplog):
+    watch = SubscriberWatch("redis://127.0.0.1:1/0", "workshop-live-test:unreachable")
+    projector = await screen(live_workshop)
+    await projector.drain()
+
+    with caplog.at_level(logging.WARNING, logger="workshop.live.watch"):
+        assert await watch.step() is False
+        assert await watch.step() is False
+
+    assert watch.away
+    [report] = caplog.records
+    assert report.getMessage().startswith("pub/sub watch: Redis unavailable (Error ")
+    assert await projector.nothing()
+    await projector.close()
+    await watch.redis.aclose()
+
+
+def _record(error: Exception) -> logging.LogRecord:
+    try:
+        raise error
+    except Exception:
+        return logging.getLogger("channels_redis.pubsub").makeRecord(
+            "channels_redis.pubsub", logging.ERROR, __file__, 1,
+            "Unexpected exception in receive task", (), exc_info=sys.exc_info(),
+        )  # fmt: skip
+
+
+def test_the_layers_connection_errors_are_logged_in_one_line_and_others_in_full():
+    lost = _record(ConnectionRefusedError(111, "Connect call failed"))
+    assert SubscriberErrors().filter(lost) is True
+    assert logging.Formatter().format(lost) == (
+        "Unexpected exception in receive task: [Errno 111] Connect call failed"
+    )
+
+    bug = _record(KeyError("channel"))
+    assert SubscriberErrors().filter(bug) is True
+    assert "Traceback" in logging.Formatter().format(bug)
