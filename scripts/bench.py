@@ -73,6 +73,7 @@ SERVICES_TIMEOUT = 120.0
 OTHER_CPU_LIMIT = 0.25  # cores used by other processes while voting: above, not in the ratio
 CONNECTED_SHARE = 0.99  # phones that must connect for a measurement to count in the ratio
 PUSH_TIMEOUT = 60.0
+PUSHES = 3  # stage changes timed after the burst: on, back, on again
 CONNECT_CONCURRENCY = 200
 CONNECT_TIMEOUT = 30.0
 ACK_TIMEOUT = 30.0
@@ -766,31 +767,47 @@ async def connections_run(server: Server, info: dict, phones: list[Phone], resul
 
 async def state_push(servers: list[Server], console, phones: list[Phone]) -> dict:
     """The facilitator moves the agenda on: how long until every phone has the new card.
-    Server CPU is summed over the workers."""
+    Then back and on again (PUSHES in all), to see the spread and whether memory keeps
+    growing. Top-level figures are the first push's; server CPU is summed over the workers."""
     ready = [p for p in phones if p.error is None]
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(console.recv(), CONNECT_TIMEOUT)  # the console's first frame
+    pushes = []
+    for action in ("stage_next", "stage_previous", "stage_next")[:PUSHES]:
+        pushes.append(await _one_push(servers, console, ready, action))
+    return {
+        **pushes[0],
+        "repeats": [
+            {k: p[k] for k in ("action", "all_phones_ms", "server_cpu_seconds",
+                               "server_rss_mb_after")}
+            for p in pushes[1:]
+        ],
+    }  # fmt: skip
+
+
+async def _one_push(servers: list[Server], console, ready: list[Phone], action: str) -> dict:
     arrived: list[float] = []
 
     async def wait_frame(phone: Phone) -> None:
         with contextlib.suppress(Exception):
-            while True:  # the card with a newer live version than the one it connected with
+            while True:  # the card with a newer live version than the phone has
                 version = CARD_VERSION_RE.search(await phone.ws.recv())
                 if version and int(version.group(1)) > (phone.version or 0):
+                    phone.version = int(version.group(1))
                     arrived.append(time.perf_counter())
                     return
 
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(console.recv(), CONNECT_TIMEOUT)  # the console's first frame
     waiting = [asyncio.create_task(wait_frame(p)) for p in ready]
     await asyncio.sleep(0.2)
     cpu0, started = servers_cpu(servers), time.perf_counter()
-    await console.send(json.dumps({"action": "stage_next"}))
+    await console.send(json.dumps({"action": action}))
     _, pending = await asyncio.wait(waiting, timeout=PUSH_TIMEOUT)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     spans = sorted(at - started for at in arrived)
     return {
-        "action": "stage_next from the console socket",
+        "action": f"{action} from the console socket",
         "phones": len(ready),
         "phones_updated": len(arrived),
         "first_phone_ms": ms(spans[0]) if spans else None,
@@ -1165,7 +1182,7 @@ def scaleout_all(args) -> dict:
         "plan": [f"{n} worker{'s' * (n > 1)}" for n in plan],
         "cpu_pinning": scaleout_pinning(args.pin),
         "phones_spread": "client-side: phone i connects to worker i mod N's port (no nginx)",
-        "redis_layer": os.environ.get("WORKSHOP_REDIS_LAYER", "core"),
+        "redis_layer": os.environ.get("WORKSHOP_REDIS_LAYER", "pubsub"),  # settings.py default
     }
     measurements: list[dict] = []
     try:

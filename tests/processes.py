@@ -15,8 +15,9 @@ def free_port() -> int:
 
 
 def app_env(**extra: str) -> dict[str, str]:
-    """This environment without the outer run's DATABASE_URL and REDIS_URL, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    """This environment without the outer run's database and channel layer, plus `extra`."""
+    outer = ("DATABASE_URL", "REDIS_URL", "WORKSHOP_REDIS_LAYER")
+    env = {k: v for k, v in os.environ.items() if k not in outer}
     return {**env, "DJANGO_SETTINGS_MODULE": "workshop.settings", **extra}
 
 

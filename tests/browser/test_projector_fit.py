@@ -1,6 +1,6 @@
-"""The projector's longest content still fits its 16:9 screen: questions and views at the
-length limit, as many as the projector lists. (Runs after the other browser tests: it fills
-the demo workshop's board and question list.)"""
+"""The projector's longest content still fits its screen: questions and views at the length
+limit, as many as the projector lists, on 16:9 (the design shape), 16:10 and 4:3 projectors.
+(Runs after the other browser tests: it fills the demo workshop's board and question list.)"""
 
 from playwright.sync_api import expect
 
@@ -75,3 +75,16 @@ def test_projector_fits_the_longest_questions_and_views(live_app, new_laptop):
     assert projector_overflow(hd) == FITS
     assert _smallest_item_type(hd) >= READABLE * 1.5
     screenshot(hd, "fit-03-projector-board-1080p")
+
+    # Older projectors and meeting-room screens: 16:10 and 4:3. Type scales with the width,
+    # so "readable" is the same share of the screen's width as at 1280.
+    for (width, height), name in (((1280, 800), "16x10"), ((1024, 768), "4x3")):
+        other = new_laptop(width, height)
+        other.goto(projector.url)
+        for key, mode in (("q", "questions"), ("w", "board")):
+            console.keyboard.press(key)
+            expect(other.locator(f"#screen-main[data-mode={mode}]")).to_be_visible()
+            assert projector_overflow(other) == FITS, (name, mode)
+            assert _smallest_item_type(other) >= READABLE * width / 1280, (name, mode)
+            expect(other.locator(".join__qr svg")).to_be_in_viewport(ratio=1)
+            screenshot(other, f"fit-04-projector-{mode}-{name}")
