@@ -6,6 +6,7 @@ dropped without a restart (as Redis does to a subscriber that reads too slowly),
 restart test cannot show, and a Redis that cannot be reached.
 """
 
+import asyncio
 import logging
 import sys
 import uuid
@@ -76,6 +77,35 @@ async def test_an_unreachable_redis_closes_nothing_and_is_reported_once(live_wor
     assert await projector.nothing()
     await projector.close()
     await watch.redis.aclose()
+
+
+@needs_redis
+async def test_a_redis_that_refuses_client_list_stops_the_watch_with_advice(live_workshop, caplog):
+    """A Redis user without CLIENT LIST (a restrictive ACL, some managed services) is not
+    an outage: the watch says what to grant, or to use the core layer, and stops."""
+    admin = Redis.from_url(settings.REDIS_URL)
+    user, password = f"wl-test-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    await admin.acl_setuser(
+        user, enabled=True, passwords=[f"+{password}"], keys=["*"], channels=["*"],
+        commands=["+@all", "-client"],
+    )  # fmt: skip
+    address = settings.REDIS_URL.split("://", 1)[1]
+    watch = SubscriberWatch(f"redis://{user}:{password}@{address}", "workshop-live-test:acl")
+    projector = await screen(live_workshop)
+    await projector.drain()
+
+    with caplog.at_level(logging.WARNING, logger="workshop.live.watch"):
+        await asyncio.wait_for(watch.run(), 5)  # returns: the watch has stopped
+
+    [report] = caplog.records
+    assert report.levelno == logging.ERROR
+    assert report.getMessage().startswith("pub/sub watch stopped: Redis refused CLIENT LIST")
+    assert "WORKSHOP_REDIS_LAYER=core" in report.getMessage()
+    assert await projector.nothing()
+    await projector.close()
+    await watch.redis.aclose()
+    await admin.acl_deluser(user)
+    await admin.aclose()
 
 
 def _record(error: Exception) -> logging.LogRecord:

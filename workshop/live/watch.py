@@ -23,7 +23,7 @@ import weakref
 
 from django.conf import settings
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from workshop.live import sockets
 
@@ -59,6 +59,8 @@ class SubscriberWatch:
         """One look. Returns True if it asked every socket to reconnect."""
         try:
             now = await self.look()
+        except ResponseError:
+            raise  # Redis refused a command: not an outage (run() stops the watch)
         except (RedisError, OSError) as error:
             if not self.away:
                 log.warning("pub/sub watch: Redis unavailable (%s)", error)
@@ -81,6 +83,16 @@ class SubscriberWatch:
         while True:
             try:
                 await self.step()
+            except ResponseError as error:
+                log.error(
+                    "pub/sub watch stopped: Redis refused CLIENT LIST or INFO (%s). Without "
+                    "them a worker cannot tell that its subscriber connection was replaced, "
+                    "and after a Redis restart its sockets would hear nothing more. Allow "
+                    "them for this user (ACL: +client|setname +client|list +info) or set "
+                    "WORKSHOP_REDIS_LAYER=core.",
+                    error,
+                )
+                return
             except Exception:  # the watch must outlive anything one look runs into
                 log.exception("pub/sub watch failed")
             await asyncio.sleep(CHECK)
