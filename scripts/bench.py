@@ -41,6 +41,7 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import re
 import resource
 import shutil
@@ -74,6 +75,7 @@ OTHER_CPU_LIMIT = 0.25  # cores used by other processes while voting: above, not
 CONNECTED_SHARE = 0.99  # phones that must connect for a measurement to count in the ratio
 PUSH_TIMEOUT = 60.0
 PUSHES = 3  # stage changes timed one after another after the burst
+RECOVERY_TIMEOUT = 240.0  # seconds for every phone to be back after a Redis restart
 CONNECT_CONCURRENCY = 200
 CONNECT_TIMEOUT = 30.0
 ACK_TIMEOUT = 30.0
@@ -569,6 +571,7 @@ async def vote_run(
     voters: int | None = None,
     services_cpu: dict | None = None,
     probe=None,
+    restart_redis=None,
 ) -> None:
     """Phones connect (each to the worker on its port), then `voters` of them (default all)
     vote. The projector is connected to the first worker. With several workers, server
@@ -658,6 +661,10 @@ async def vote_run(
                 result["state_push"] = await state_push(servers, console, ready)
             finally:
                 await close_all([console])
+            if restart_redis:
+                result["redis_restart"] = await redis_restart_recovery(
+                    servers, ready, restart_redis
+                )
     finally:
         listener.cancel()
         with contextlib.suppress(BaseException):
@@ -819,20 +826,73 @@ async def _one_push(servers: list[Server], console, ready: list[Phone], action: 
     }
 
 
+async def redis_restart_recovery(servers: list[Server], phones: list[Phone], restart) -> dict:
+    """Redis restarts under a full room: every worker asks its sockets to come back (4011).
+    Each phone does what live.js does: waits 0.5-2 s at random, reconnects to its worker,
+    and is sent the current card; a failed attempt is retried after 1-2 s. Times from the
+    restart until every phone has the card it had before."""
+    ready = [p for p in phones if p.error is None]
+    back: list[float] = []
+    codes: dict[str, int] = {}
+
+    async def come_back(phone: Phone) -> None:
+        with contextlib.suppress(bench_ws.Closed):
+            while True:
+                await phone.ws.recv()
+        code = str(phone.ws.close_code)
+        codes[code] = codes.get(code, 0) + 1
+        await asyncio.sleep(random.uniform(0.5, 2.0))
+        url = f"ws://127.0.0.1:{phone.port}/ws/j/{JOIN_CODE}/"
+        while True:
+            try:
+                phone.ws = await ws_connect(url, port=phone.port, cookie=phone.cookie)
+                version = CARD_VERSION_RE.search(
+                    await asyncio.wait_for(phone.ws.recv(), CONNECT_TIMEOUT)
+                )
+                if version and int(version.group(1)) >= (phone.version or 0):
+                    back.append(time.perf_counter())
+                    return
+            except Exception:  # refused while Redis or the worker is busy: try again
+                pass
+            await asyncio.sleep(random.uniform(1.0, 2.0))
+
+    waiting = [asyncio.create_task(come_back(p)) for p in ready]
+    await asyncio.sleep(0.2)
+    cpu0, started = servers_cpu(servers), time.perf_counter()
+    await asyncio.to_thread(restart)
+    _, pending = await asyncio.wait(waiting, timeout=RECOVERY_TIMEOUT)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    spans = sorted(at - started for at in back)
+    return {
+        "phones": len(ready),
+        "closed_by_server_with": codes,
+        "phones_back": len(back),
+        "first_back_ms": ms(spans[0]) if spans else None,
+        "p50_back_ms": ms(pct(spans, 50)),
+        "all_back_ms": ms(spans[-1]) if len(spans) == len(ready) and spans else None,
+        "server_cpu_seconds": round(servers_cpu(servers) - cpu0, 2),
+    }
+
+
 def run_within_deadline(
-    mode: str, runner, servers: list[Server], phones: list[Phone], result: dict
-) -> None:
-    """Run a mode's socket phase within its deadline. The runners fill `result` as they go,
-    so one that hits the deadline still reports, with how far the phones got."""
+    mode: str, runner, servers: list[Server], phones: list[Phone], result: dict,
+    extra: float = 0.0,
+) -> None:  # fmt: skip
+    """Run a mode's socket phase within its deadline (plus `extra` seconds). The runners
+    fill `result` as they go, so one that hits the deadline still reports, with how far the
+    phones got."""
+    deadline = DEADLINES[mode] + extra
 
     async def bounded():
-        async with asyncio.timeout(DEADLINES[mode]):
+        async with asyncio.timeout(deadline):
             await runner
 
     try:
         asyncio.run(bounded())
     except TimeoutError:
-        result["error"] = f"deadline of {DEADLINES[mode]:.0f} s reached"
+        result["error"] = f"deadline of {deadline:.0f} s reached"
         result["phones_with_first_frame_at_deadline"] = sum(
             p.ws is not None and p.poll is not None for p in phones
         )
@@ -1055,7 +1115,10 @@ def scaleout_pinning(pin: str) -> str:
     return "none (kernel scheduling for workers, client, PostgreSQL and Redis)"
 
 
-def run_scaleout(workers: int, phones: int, voters: int | None, services: Path, pin: str) -> dict:
+def run_scaleout(
+    workers: int, phones: int, voters: int | None, services: Path, pin: str,
+    redis_restart: bool = False,
+) -> dict:  # fmt: skip
     """One measurement: a fresh PostgreSQL database, a flushed Redis, `workers` daphne
     processes; phones dealt to the workers in turn (client-side, no nginx), then a burst."""
     var = Path(tempfile.mkdtemp(prefix=f"wl-bench-scaleout-{workers}w-"))
@@ -1100,9 +1163,13 @@ def run_scaleout(workers: int, phones: int, voters: int | None, services: Path, 
             SCALEOUT, servers, info, 0.0, phones_, result,
             voters=voters, services_cpu=services_cpu,
             probe=PgProbe(f"{server_url}/{database}", info["poll_id"]),
+            restart_redis=(lambda: services_restart_redis(services)) if redis_restart else None,
         )  # fmt: skip
 
-        run_within_deadline(SCALEOUT, runner, servers, phones_, result)
+        run_within_deadline(
+            SCALEOUT, runner, servers, phones_, result,
+            extra=RECOVERY_TIMEOUT if redis_restart else 0.0,
+        )  # fmt: skip
         for worker, server in zip(result.get("workers") or [], servers, strict=False):
             if found := gc_seconds(var, server.pid, result.get("voting_window_epoch")):
                 worker["gc_while_voting"] = found
@@ -1144,6 +1211,13 @@ def run_scaleout(workers: int, phones: int, voters: int | None, services: Path, 
         else:
             shutil.rmtree(var, ignore_errors=True)
     return result
+
+
+def services_restart_redis(services: Path) -> None:
+    subprocess.run(
+        ["bash", str(ROOT / "scripts" / "services.sh"), "restart-redis", str(services)],
+        check=True, capture_output=True, timeout=SERVICES_TIMEOUT,
+    )  # fmt: skip
 
 
 def scaleout_versions(services: Path) -> dict:
@@ -1195,6 +1269,8 @@ def scaleout_all(args) -> dict:
             raise RuntimeError(f"services.sh start failed: {started.stderr.strip()[-500:]}")
         out["services"] = scaleout_versions(services)
         extra = ["--services", str(services), "--pin", args.pin]
+        if args.redis_restart:
+            extra.append("--redis-restart")
         if args.voters:
             extra += ["--voters", str(args.voters)]
         for i, n in enumerate(plan, 1):
@@ -1290,7 +1366,7 @@ def run_child(mode: str, args, extra: list[str] = (), phones: int | None = None)
         command += ["--phones", str(phones or args.phones)]
     child = subprocess.Popen([*command, *extra], cwd=ROOT)
     try:
-        child.wait(timeout=DEADLINES[mode] + 300)
+        child.wait(timeout=DEADLINES[mode] + RECOVERY_TIMEOUT + 300)
     except BaseException as stop:  # a timeout, or this process told to stop: the child first
         child.terminate()  # its finally stops its servers
         try:
@@ -1536,6 +1612,10 @@ def main() -> int:
         "--with-embedded", action="store_true",
         help="scaleout: also measure the embedded default (burst) as a baseline",
     )  # fmt: skip
+    parser.add_argument(
+        "--redis-restart", action="store_true",
+        help="scaleout: after the pushes, restart Redis and time every phone coming back",
+    )  # fmt: skip
     parser.add_argument("--json-out", type=Path, help="also write the JSON here")
     parser.add_argument("--child-json", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
@@ -1548,7 +1628,9 @@ def main() -> int:
     if args.child_json:
         phones = args.phones or DEFAULT_PHONES[args.mode]
         if args.mode == SCALEOUT:
-            result = run_scaleout(args.workers, phones, args.voters, args.services, args.pin)
+            result = run_scaleout(
+                args.workers, phones, args.voters, args.services, args.pin, args.redis_restart
+            )
         else:
             result = run_mode(args.mode, phones, args.rate)
         args.child_json.write_text(json.dumps(result))

@@ -47,6 +47,7 @@ class _Protocol(asyncio.Protocol):
         self.frames: collections.deque[str] = collections.deque()
         self.waiter: asyncio.Future | None = None
         self.closed = False
+        self.close_code: int | None = None  # the server's, when it closed the connection
         self.upgraded = False
 
     def connection_made(self, transport):
@@ -90,6 +91,8 @@ class _Protocol(asyncio.Protocol):
             elif opcode == OP_PING:
                 self.transport.write(_masked(OP_PONG, payload))
             elif opcode == OP_CLOSE:
+                if len(payload) >= 2:
+                    self.close_code = struct.unpack_from("!H", payload)[0]
                 if not self.closed:
                     self.transport.write(_masked(OP_CLOSE, payload[:2]))
                 self._lost()
@@ -133,6 +136,10 @@ class Socket:
             raise Closed("closed")
         p.waiter = asyncio.get_running_loop().create_future()
         return await p.waiter
+
+    @property
+    def close_code(self) -> int | None:
+        return self._p.close_code
 
     async def close(self) -> None:
         p = self._p

@@ -5,7 +5,6 @@ start, kill and restart. Clients are real WebSocket and HTTP clients on loopback
 """
 
 import asyncio
-import contextlib
 import http.cookiejar
 import json
 import os
@@ -232,26 +231,10 @@ def ws_url(cluster: Cluster, port: int, surface: str) -> str:
 
 def restart_redis() -> None:
     """Stop the test Redis (its data goes: it runs without persistence) and start it again
-    on the same port, as scripts/services.sh does."""
-    url = os.environ["REDIS_URL"]
-    port = int(re.search(r":(\d+)/", url).group(1))
-    services = Path(os.environ["WORKSHOP_SERVICES_DIR"])
-    with contextlib.suppress(redis.ConnectionError):  # shutting down drops the asker too
-        redis.Redis.from_url(url).shutdown(nosave=True)
-    deadline = time.monotonic() + 10
-    while (services / "redis" / "redis.pid").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    on the same port (scripts/services.sh restart-redis, which the bench uses too)."""
+    services = os.environ["WORKSHOP_SERVICES_DIR"]
     subprocess.run(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", str(services / "redis"), "--daemonize", "yes",
-         "--pidfile", str(services / "redis" / "redis.pid"),
-         "--logfile", str(services / "redis" / "redis.log")],
-        check=True,
+        ["bash", str(ROOT / "scripts" / "services.sh"), "restart-redis", services],
+        check=True, timeout=30,
     )  # fmt: skip
-    for _ in range(100):
-        try:
-            redis.Redis.from_url(url).ping()
-            return
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    raise AssertionError("redis did not come back")
+    assert redis.Redis.from_url(os.environ["REDIS_URL"]).ping()
