@@ -1257,7 +1257,7 @@ def scaleout_all(args) -> dict:
         "plan": [f"{n} worker{'s' * (n > 1)}" for n in plan],
         "cpu_pinning": scaleout_pinning(args.pin),
         "phones_spread": "client-side: phone i connects to worker i mod N's port (no nginx)",
-        "redis_layer": os.environ.get("WORKSHOP_REDIS_LAYER", "pubsub"),  # settings.py default
+        "redis_layer": os.environ.get("WORKSHOP_REDIS_LAYER", "core"),  # settings.py default
     }
     measurements: list[dict] = []
     try:

@@ -2,7 +2,7 @@
 # `make test`: install everything the tests need, then run lint and every test.
 #  1. services, selectors, views, admin, consumers on the embedded default (SQLite, in-memory layer)
 #  2. the same against PostgreSQL and Redis (throwaway servers on loopback, started here;
-#     the default pub/sub channel layer)
+#     the default core channel layer)
 #  3. scale-out: several daphne workers sharing Redis and PostgreSQL, with fault tests, on
 #     both Redis channel layers (core and pub/sub)
 #  4. the browser (Playwright + Debian Chromium), as a separate pytest process: Playwright's

@@ -117,11 +117,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# channels-redis has two layers: "pubsub" (Redis PUBLISH; each worker fans out to its own
-# sockets) and "core" (a list per channel, group sends fanned out by Redis). Chosen by
-# measurement: pub/sub carries a push to 5,000 phones in about half the time and CPU
-# (docs/performance.md, "Which Redis layer"). Both pass the scale-out and fault tests.
-REDIS_LAYER = os.environ.get("WORKSHOP_REDIS_LAYER", "pubsub")
+# channels-redis has two layers: "core" (a list per channel, group sends fanned out by Redis)
+# and "pubsub" (Redis PUBLISH; each worker fans out to its own sockets). Chosen by
+# measurement (docs/performance.md, "Which Redis layer"): pub/sub carries a push to 5,000
+# phones in about half the time, but after a Redis restart under 5,000 phones it brought
+# back far fewer of them than core. Both pass the scale-out and fault tests.
+REDIS_LAYER = os.environ.get("WORKSHOP_REDIS_LAYER", "core")
 if REDIS_LAYER not in ("core", "pubsub"):
     raise ImproperlyConfigured("WORKSHOP_REDIS_LAYER must be core or pubsub.")
 # This process in logs, presence counts and Redis client names.

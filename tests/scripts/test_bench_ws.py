@@ -50,14 +50,16 @@ async def test_a_refused_handshake_raises_closed():
             await bench_ws.connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
 
 
-async def test_the_server_closing_ends_iteration_after_its_last_frame():
+async def test_the_server_closing_ends_iteration_after_its_last_frame_and_gives_its_code():
     async def goodbye(connection):
         await connection.send("bye")
-        await connection.close(1000)
+        await connection.close(4011)  # as a worker asks its sockets to come back
 
     async with serve(goodbye, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
         ws = await bench_ws.connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
+        assert ws.close_code is None
         assert [frame async for frame in ws] == ["bye"]
         with pytest.raises(bench_ws.Closed):
             await ws.recv()
+        assert ws.close_code == 4011

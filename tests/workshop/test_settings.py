@@ -23,10 +23,10 @@ def _settings(env: dict) -> subprocess.CompletedProcess:
     "env, backend",
     [
         ({}, "workshop.live.layers.InMemoryChannelLayer"),
-        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "channels_redis.pubsub.RedisPubSubChannelLayer"),
+        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "channels_redis.core.RedisChannelLayer"),
         (
-            {"REDIS_URL": "redis://127.0.0.1:1/0", "WORKSHOP_REDIS_LAYER": "core"},
-            "channels_redis.core.RedisChannelLayer",
+            {"REDIS_URL": "redis://127.0.0.1:1/0", "WORKSHOP_REDIS_LAYER": "pubsub"},
+            "channels_redis.pubsub.RedisPubSubChannelLayer",
         ),
     ],
 )
