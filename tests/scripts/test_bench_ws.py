@@ -34,6 +34,7 @@ async def test_frames_of_every_length_encoding_go_out_and_come_back(echo_server)
         await ws.send(text)
         assert await asyncio.wait_for(ws.recv(), 5) == text
     await asyncio.wait_for(pings[0], 5)  # the pong arrived
+    assert ws.close_code is None  # the server has not closed it
     await ws.close()
 
     with pytest.raises(bench_ws.Closed):
@@ -58,7 +59,6 @@ async def test_the_server_closing_ends_iteration_after_its_last_frame_and_gives_
     async with serve(goodbye, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
         ws = await bench_ws.connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
-        assert ws.close_code is None
         assert [frame async for frame in ws] == ["bye"]
         with pytest.raises(bench_ws.Closed):
             await ws.recv()
