@@ -99,6 +99,7 @@ THEME_RE = re.compile(r'name="theme" value="(\d+)"')
 TALLY_TAG_RE = re.compile(r'<div id="tally-(\d+)"[^>]*>')
 VERSION_RE = re.compile(r'data-version="(\d+)"')
 TOTAL_RE = re.compile(r'data-total="(\d+)"')
+WINDOW_RE = re.compile(r"<!--reconnect-window (\d+)-->")  # workshop/live/sockets.py
 CARD_VERSION_RE = re.compile(r'<section id="phone-live"[^>]*data-version="(\d+)"')
 
 
@@ -827,21 +828,26 @@ async def _one_push(servers: list[Server], console, ready: list[Phone], action: 
 
 
 async def redis_restart_recovery(servers: list[Server], phones: list[Phone], restart) -> dict:
-    """Redis restarts under a full room: every worker asks its sockets to come back (4011).
-    Each phone does what live.js does: waits 0.5-2 s at random, reconnects to its worker,
-    and is sent the current card; a failed attempt is retried after 1-2 s. Times from the
-    restart until every phone has the card it had before."""
+    """Redis restarts under a full room: every worker asks its sockets to come back (4011),
+    first saying over how many seconds to spread their return. Each phone does what live.js
+    does: waits for a random moment in that window, reconnects to its worker, and is sent
+    the current card; a failed attempt is retried after 1-2 s. Times from the restart until
+    every phone has the card it had before."""
     ready = [p for p in phones if p.error is None]
     back: list[float] = []
     codes: dict[str, int] = {}
+    windows: dict[str, int] = {}
 
     async def come_back(phone: Phone) -> None:
+        window = 2
         with contextlib.suppress(bench_ws.Closed):
             while True:
-                await phone.ws.recv()
+                if found := WINDOW_RE.match(await phone.ws.recv()):
+                    window = max(2, int(found.group(1)))
         code = str(phone.ws.close_code)
         codes[code] = codes.get(code, 0) + 1
-        await asyncio.sleep(random.uniform(0.5, 2.0))
+        windows[str(window)] = windows.get(str(window), 0) + 1
+        await asyncio.sleep(random.uniform(0.5, window))
         url = f"ws://127.0.0.1:{phone.port}/ws/j/{JOIN_CODE}/"
         while True:
             try:
@@ -868,6 +874,7 @@ async def redis_restart_recovery(servers: list[Server], phones: list[Phone], res
     return {
         "phones": len(ready),
         "closed_by_server_with": codes,
+        "return_window_seconds": windows,
         "phones_back": len(back),
         "first_back_ms": ms(spans[0]) if spans else None,
         "p50_back_ms": ms(pct(spans, 50)),

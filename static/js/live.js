@@ -16,13 +16,20 @@
     });
   }
   document.addEventListener("htmx:wsOpen", function () { setStatus(true); });
+  // Before a 4011 the server says over how many seconds its clients should spread their
+  // return (workshop/live/sockets.py), so that a full hall does not come back all at once.
+  var reconnectWindow = 2;
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var m = /^<!--reconnect-window (\d+)-->$/.exec(event.detail.message);
+    if (m) { reconnectWindow = Math.max(2, parseInt(m[1], 10)); event.preventDefault(); }
+  });
   document.addEventListener("htmx:wsClose", function (event) {
     setStatus(false);
-    // 4011: the server lost its channel layer for a moment; come back after a short,
-    // jittered pause (htmx reconnects by itself only after 1006 and 1011-1013).
+    // 4011: the server lost its channel layer for a moment; come back at a random moment
+    // in the window (htmx reconnects by itself only after 1006 and 1011-1013).
     var detail = event.detail || {};
     if (detail.event && detail.event.code === 4011 && detail.socketWrapper) {
-      setTimeout(detail.socketWrapper.reconnect, 500 + Math.random() * 1500);
+      setTimeout(detail.socketWrapper.reconnect, 500 + Math.random() * (reconnectWindow - 0.5) * 1000);
     }
   });
   document.addEventListener("htmx:wsError", function () { setStatus(false); });

@@ -324,6 +324,13 @@ async def test_200_phones_voting_at_once_give_200_ballots_and_a_final_tally_of_2
     await proj.close()
 
 
+def test_the_return_window_keeps_a_full_hall_under_forty_returns_a_second():
+    assert sockets.reconnect_window(3) == 2
+    assert sockets.reconnect_window(80) == 2
+    assert sockets.reconnect_window(81) == 3
+    assert sockets.reconnect_window(5000) == 125
+
+
 def test_workshop_state_changed_can_run_without_an_event_loop(live_workshop):
     """Commands and the admin run outside the server's loop; broadcasting must not fail."""
     workshop_state_changed(workshop_id=live_workshop.pk)
@@ -344,6 +351,8 @@ async def test_losing_the_channel_layer_asks_every_socket_to_reconnect(live_work
     sockets.layer_lost(RedisConnectionError("Connection reset by peer"))
 
     for sock in (projector, phone_sock, facilitator):
+        # first the window to spread the return over (three sockets: the shortest), then 4011
+        assert await sock.receive() == "<!--reconnect-window 2-->"
         assert await sock.comm.receive_output(timeout=3) == {
             "type": "websocket.close",
             "code": sockets.RECONNECT,

@@ -51,6 +51,7 @@ async def test_a_replaced_subscriber_connection_asks_every_socket_to_reconnect(l
 
     assert await watch.step() is True
     for sock in (projector, phone_sock):
+        assert await sock.receive() == "<!--reconnect-window 2-->"
         assert await sock.comm.receive_output(timeout=3) == {
             "type": "websocket.close",
             "code": sockets.RECONNECT,

@@ -76,7 +76,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             # other one of this process come back (and are sent the current state) once
             # Redis is back. See workshop/live/sockets.py.
             sockets.closed(self)
+            window = sockets.reconnect_window(sockets.count() + 1)
             sockets.layer_lost(error)
+            await send({"type": "websocket.send", "text": sockets.window_frame(window)})
             await send({"type": "websocket.close", "code": sockets.RECONNECT})
 
     async def dispatch(self, message):

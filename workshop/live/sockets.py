@@ -20,6 +20,14 @@ log = logging.getLogger(__name__)
 # use only 1000 or 3000-4999, and htmx reconnects by itself only after 1006/1011-1013.
 RECONNECT = 4011
 QUIET = 2.0  # seconds: the errors of one outage close the sockets once
+# All clients coming back at once overwhelm the worker: a connection costs it 7-14 ms, and
+# measured with 5,000 phones returning within 2 s, attempts timed out faster than they were
+# served and most phones were not back after 4 minutes (docs/performance.md). So before
+# closing, the worker tells each client the window to pick its moment from, sized so that
+# arrivals stay under RETURNS_PER_SECOND; live.js reads it (daphne cannot send a close
+# reason, so it goes as a frame of its own: an HTML comment, which htmx swaps into nothing).
+RETURNS_PER_SECOND = 40
+MIN_WINDOW = 2  # seconds: live.js's pause before this existed (0.5-2 s)
 
 _open: "weakref.WeakSet" = weakref.WeakSet()
 _closing: set[asyncio.Task] = set()
@@ -32,6 +40,10 @@ def opened(consumer) -> None:
 
 def closed(consumer) -> None:
     _open.discard(consumer)
+
+
+def count() -> int:
+    return len(_open)
 
 
 def layer_lost(error: Exception) -> None:
@@ -47,17 +59,28 @@ def layer_lost(error: Exception) -> None:
 def reconnect_all(reason: str) -> None:
     """Ask every socket of this process to reconnect now; each is sent the current state."""
     sockets = list(_open)
-    log.warning("%s; asking %d sockets to reconnect", reason, len(sockets))
+    window = reconnect_window(len(sockets))
+    log.warning("%s; asking %d sockets to reconnect within %d s", reason, len(sockets), window)
     loop = asyncio.get_running_loop()
     for consumer in sockets:
         _open.discard(consumer)
-        task = loop.create_task(_close(consumer))
+        task = loop.create_task(_close(consumer, window))
         _closing.add(task)
         task.add_done_callback(_closing.discard)
 
 
-async def _close(consumer) -> None:
+def reconnect_window(sockets: int) -> int:
+    """Seconds over which `sockets` clients should spread their return."""
+    return max(MIN_WINDOW, math.ceil(sockets / RETURNS_PER_SECOND))
+
+
+def window_frame(window: int) -> str:
+    return f"<!--reconnect-window {window}-->"
+
+
+async def _close(consumer, window: int) -> None:
     try:
+        await consumer.send(text_data=window_frame(window))
         await consumer.close(code=RECONNECT)
     except Exception as error:  # the client may be gone already: nothing left to close
         log.debug("closing a socket for reconnect failed: %s", error)
