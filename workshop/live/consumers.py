@@ -78,7 +78,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             sockets.closed(self)
             window = sockets.reconnect_window(sockets.count() + 1)
             sockets.layer_lost(error)
-            await send({"type": "websocket.send", "text": sockets.window_frame(window)})
+            with contextlib.suppress(Exception):  # the client may have gone already
+                await send({"type": "websocket.send", "text": sockets.window_frame(window)})
             await send({"type": "websocket.close", "code": sockets.RECONNECT})
 
     async def dispatch(self, message):
