@@ -78,9 +78,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             sockets.closed(self)
             window = sockets.reconnect_window(sockets.count() + 1)
             sockets.layer_lost(error)
-            with contextlib.suppress(Exception):  # the client may have gone already
-                await send({"type": "websocket.send", "text": sockets.window_frame(window)})
-            await send({"type": "websocket.close", "code": sockets.RECONNECT})
+            await sockets.send_reconnect(send, window)
 
     async def dispatch(self, message):
         # Channels' own dispatch first closes stale database connections through the ORM

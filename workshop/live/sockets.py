@@ -9,6 +9,7 @@ socket of this process with RECONNECT; each client comes back after a short jitt
 """
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -78,9 +79,16 @@ def window_frame(window: int) -> str:
     return f"<!--reconnect-window {window}-->"
 
 
+async def send_reconnect(send, window: int) -> None:
+    """Tell one client the window to come back in, then close it with RECONNECT. `send` is
+    its consumer's ASGI send. A client that has gone already misses the window frame."""
+    with contextlib.suppress(Exception):
+        await send({"type": "websocket.send", "text": window_frame(window)})
+    await send({"type": "websocket.close", "code": RECONNECT})
+
+
 async def _close(consumer, window: int) -> None:
     try:
-        await consumer.send(text_data=window_frame(window))
-        await consumer.close(code=RECONNECT)
+        await send_reconnect(consumer.base_send, window)
     except Exception as error:  # the client may be gone already: nothing left to close
         log.debug("closing a socket for reconnect failed: %s", error)
