@@ -116,6 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------
+# The server sends a frame at once rather than on the event loop's next pass
+# (workshop/live/transport.py); 0 turns that off, as for the benchmark's comparison.
+EAGER_WRITES = env_bool("WORKSHOP_EAGER_WRITES", True)
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # channels-redis has two layers: "core" (a list per channel, group sends fanned out by Redis)
 # and "pubsub" (Redis PUBLISH; each worker fans out to its own sockets). Chosen by
