@@ -1,7 +1,7 @@
-"""The pub/sub layer's watch (workshop/live/watch.py), against a real Redis where it needs one.
+"""The Redis watch (workshop/live/watch.py), against a real Redis where it needs one.
 
-The Redis restart itself, with the pub/sub layer in two real workers, is covered by
-tests/scaleout (make test runs those on both Redis layers). Here: a subscriber connection
+A Redis restart is covered by tests/scaleout (make test runs those on both Redis layers),
+which can restart the test Redis. Here: a subscriber connection
 dropped without a restart (as Redis does to a subscriber that reads too slowly), which the
 restart test cannot show, and a Redis that cannot be reached.
 """
@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from tests.live.conftest import phone, screen
 from workshop.live import sockets
-from workshop.live.watch import SubscriberErrors, SubscriberWatch
+from workshop.live.watch import RedisWatch, SubscriberErrors
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,7 +34,7 @@ async def test_a_replaced_subscriber_connection_asks_every_socket_to_reconnect(l
     admin = Redis.from_url(settings.REDIS_URL)
     pubsub = subscriber.pubsub()
     await pubsub.subscribe("watch-test")
-    watch = SubscriberWatch(settings.REDIS_URL, name)
+    watch = RedisWatch(settings.REDIS_URL, name, pubsub=True)
     projector, phone_sock = await screen(live_workshop), await phone(live_workshop)
     for sock in (projector, phone_sock):
         await sock.drain()
@@ -64,7 +64,7 @@ async def test_a_replaced_subscriber_connection_asks_every_socket_to_reconnect(l
 
 
 async def test_an_unreachable_redis_closes_nothing_and_is_reported_once(live_workshop, caplog):
-    watch = SubscriberWatch("redis://127.0.0.1:1/0", "workshop-live-test:unreachable")
+    watch = RedisWatch("redis://127.0.0.1:1/0", "workshop-live-test:unreachable", pubsub=False)
     projector = await screen(live_workshop)
     await projector.drain()
 
@@ -74,7 +74,7 @@ async def test_an_unreachable_redis_closes_nothing_and_is_reported_once(live_wor
 
     assert watch.away
     [report] = caplog.records
-    assert report.getMessage().startswith("pub/sub watch: Redis unavailable (Error ")
+    assert report.getMessage().startswith("Redis watch: Redis unavailable (Error ")
     assert await projector.nothing()
     await projector.close()
     await watch.redis.aclose()
@@ -91,7 +91,9 @@ async def test_a_redis_that_refuses_client_list_stops_the_watch_with_advice(live
         commands=["+@all", "-client"],
     )  # fmt: skip
     address = settings.REDIS_URL.split("://", 1)[1]
-    watch = SubscriberWatch(f"redis://{user}:{password}@{address}", "workshop-live-test:acl")
+    watch = RedisWatch(
+        f"redis://{user}:{password}@{address}", "workshop-live-test:acl", pubsub=True
+    )
     projector = await screen(live_workshop)
     await projector.drain()
 
@@ -100,10 +102,32 @@ async def test_a_redis_that_refuses_client_list_stops_the_watch_with_advice(live
 
     [report] = caplog.records
     assert report.levelno == logging.ERROR
-    assert report.getMessage().startswith("pub/sub watch stopped: Redis refused CLIENT LIST")
+    assert report.getMessage().startswith("Redis watch stopped: Redis refused CLIENT LIST")
     assert "WORKSHOP_REDIS_LAYER=core" in report.getMessage()
     assert await projector.nothing()
     await projector.close()
+    await watch.redis.aclose()
+    await admin.acl_deluser(user)
+    await admin.aclose()
+
+
+@needs_redis
+async def test_a_redis_that_refuses_info_stops_the_core_watch_with_advice(live_workshop, caplog):
+    admin = Redis.from_url(settings.REDIS_URL)
+    user, password = f"wl-test-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    await admin.acl_setuser(
+        user, enabled=True, passwords=[f"+{password}"], keys=["*"], channels=["*"],
+        commands=["+@all", "-info"],
+    )  # fmt: skip
+    address = settings.REDIS_URL.split("://", 1)[1]
+    watch = RedisWatch(f"redis://{user}:{password}@{address}", "wl-test:acl", pubsub=False)
+
+    with caplog.at_level(logging.WARNING, logger="workshop.live.watch"):
+        await asyncio.wait_for(watch.run(), 5)
+
+    [report] = caplog.records
+    assert report.getMessage().startswith("Redis watch stopped: Redis refused INFO")
+    assert "(ACL: +info)." in report.getMessage()
     await watch.redis.aclose()
     await admin.acl_deluser(user)
     await admin.aclose()

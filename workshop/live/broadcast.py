@@ -5,13 +5,14 @@ Services register these with transaction.on_commit; they run in the thread that 
 loop with async_to_sync.
 """
 
+import functools
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
-from workshop.live import coalesce
+from workshop.live import coalesce, sockets
 from workshop.live.groups import Surface, group_name
 from workshop.live.render import console_html, phone_cache, phone_variants, screen_main_html
 from workshop.live.snapshot import live_snapshot
@@ -47,9 +48,11 @@ def workshop_state_changed(*, workshop_id: int) -> None:
     try:
         async_to_sync(_send_all)(workshop_id, events)
     except RedisError as error:
-        # The change is committed; the push is not. Redis is away, so every worker is
-        # sending its sockets back to reconnect, and each client is sent this state then.
+        # The change is committed; the push is not. This worker's sockets are sent back to
+        # reconnect, and each client is sent the current state then (sockets.py); the other
+        # workers learn of the outage themselves (watch.py).
         log.warning("state push dropped: channel layer unavailable (%s)", error)
+        coalesce.mark_from_any_thread(functools.partial(sockets.layer_lost, error))
         return
     if snap.state.panel_version:
         # The board follows the chosen theme, and the projector may show the panel's lists.

@@ -45,7 +45,7 @@ from workshop.live.render import (
     screen_main_html,
 )
 from workshop.live.snapshot import live_snapshot
-from workshop.live.watch import watch_subscriber
+from workshop.live.watch import watch_redis
 from workshop.models import LiveState, Workshop
 from workshop.selectors import workshop_by_code
 
@@ -100,7 +100,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.group = group_name(workshop_id=self.workshop.pk, surface=self.surface)
         await self.channel_layer.group_add(self.group, self.channel_name)
         coalescer(serving=True)
-        watch_subscriber()
+        watch_redis()
         await self.accept()
         sockets.opened(self)
         await self.joined()

@@ -1,11 +1,13 @@
 """The sockets this process serves, so that all of them can be told to come back at once.
 
 When the channel layer loses Redis (a restart, a network blip), only the one consumer blocked
-in the layer's receive, or a push being sent, sees the error. The other consumers wait on
-local queues and never learn of it, yet a restarted Redis has forgotten every group they had
-joined: they would stay connected and hear nothing more. So the first error closes every
-socket of this process with RECONNECT; each client comes back after a short jittered pause
-(static/js/live.js), joins its group again and is sent the current state.
+in the layer's receive, or a push being sent, sees the error, and a restart can pass with no
+error at all (watch.py, which looks at Redis from outside, catches that). The other
+consumers wait on local queues and never learn of it, yet a restarted Redis has forgotten
+every group they had joined: they would stay connected and hear nothing more. So the first
+sign of an outage closes every socket of this process with RECONNECT; each client comes back
+at a random moment within a window (static/js/live.js), joins its group again and is sent
+the current state.
 """
 
 import asyncio
