@@ -36,7 +36,7 @@ from workshop.live import presence, sockets
 from workshop.live.actions import console_action
 from workshop.live.batcher import batcher
 from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
-from workshop.live.groups import Surface, group_name
+from workshop.live.groups import Surface, group_join, group_leave, group_name
 from workshop.live.loop import dispatch_from
 from workshop.live.render import (
     console_html,
@@ -98,7 +98,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close()
             return
         self.group = group_name(workshop_id=self.workshop.pk, surface=self.surface)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await group_join(self.channel_layer, self.group, self.channel_name)
         coalescer(serving=True)
         watch_redis()
         await self.accept()
@@ -111,7 +111,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.left()
             # Redis may be away (and a restarted one has forgotten the group anyway).
             with contextlib.suppress(RedisError):
-                await self.channel_layer.group_discard(self.group, self.channel_name)
+                await group_leave(self.channel_layer, self.group, self.channel_name)
 
     async def authorise(self) -> bool:
         return True
