@@ -4,12 +4,17 @@ import asyncio
 import json
 
 import pytest
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from tests.live.conftest import Socket, console, phone, poll_theme_ids, screen
+from tests.factories import make_attendee
+from tests.live.conftest import ORIGIN, Socket, console, phone, poll_theme_ids, screen
 from voting.models import Ballot, Poll
 from voting.services import poll_close, poll_open
+from workshop.asgi import application
+from workshop.attendees import attendee_cookie_value, cookie_name
 from workshop.live import sockets
 from workshop.live.broadcast import workshop_state_changed
 from workshop.live.groups import Surface, group_name
@@ -363,3 +368,33 @@ async def test_losing_the_channel_layer_asks_every_socket_to_reconnect(live_work
     assert 'id="phone-live"' in await fresh.receive()
     assert await fresh.nothing()
     await fresh.close()
+
+
+async def test_a_client_gone_before_its_first_card_leaves_quietly(live_workshop):
+    """daphne raises autobahn's Disconnected when the app sends to a socket whose client has
+    already gone (a phone that gave up on a slow connect). The consumer leaves its group and
+    the count of open sockets as if the client had said goodbye, and raises nothing."""
+    attendee = await database_sync_to_async(make_attendee)(workshop=live_workshop)
+    cookie = attendee_cookie_value(workshop_id=live_workshop.pk, attendee_id=attendee.pk)
+    path = f"/ws/j/{live_workshop.join_code}/"
+    scope = {
+        "type": "websocket", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "headers": [ORIGIN, (b"cookie", f"{cookie_name(live_workshop.pk)}={cookie}".encode())],
+        "subprotocols": [], "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+    incoming = asyncio.Queue()
+    await incoming.put({"type": "websocket.connect"})
+    sent = []
+
+    async def send(message):
+        sent.append(message["type"])
+        if message["type"] == "websocket.send":
+            raise Disconnected("Attempt to send on a closed protocol")
+
+    open_before = sockets.count()
+    await asyncio.wait_for(application(scope, incoming.get, send), 5)
+
+    assert sent == ["websocket.accept", "websocket.send"]
+    assert sockets.count() == open_before
+    group = group_name(workshop_id=live_workshop.pk, surface=Surface.PHONE)
+    assert not get_channel_layer().groups.get(group)

@@ -8,6 +8,7 @@ import json
 import logging
 import time
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -79,6 +80,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             window = sockets.reconnect_window(sockets.count() + 1)
             sockets.layer_lost(error)
             await sockets.send_reconnect(send, window)
+        except Disconnected:
+            # The client left while we were answering it (daphne raises on a send to a
+            # socket already closed; seen when phones give up on a slow connect). Leave
+            # as if it had said goodbye, instead of a traceback in the log.
+            with contextlib.suppress(StopConsumer):
+                await self.websocket_disconnect({"type": "websocket.disconnect", "code": 1006})
 
     async def dispatch(self, message):
         # Channels' own dispatch first closes stale database connections through the ORM
