@@ -11,6 +11,9 @@ from redis.asyncio import Redis
 from workshop.live import groups
 from workshop.live.groups import Surface, group_join, group_leave, group_name
 
+# No database here, but tests/live's fixtures close the ORM thread's connections after each.
+pytestmark = pytest.mark.django_db
+
 
 def test_group_names_are_one_per_workshop_and_surface():
     assert group_name(workshop_id=7, surface=Surface.PHONE) == "session-7.phone"

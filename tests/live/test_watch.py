@@ -7,6 +7,7 @@ restart test cannot show, and a Redis that cannot be reached.
 """
 
 import asyncio
+import contextlib
 import logging
 import sys
 import uuid
@@ -80,25 +81,33 @@ async def test_an_unreachable_redis_closes_nothing_and_is_reported_once(live_wor
     await watch.redis.aclose()
 
 
-@needs_redis
-async def test_a_redis_that_refuses_client_list_stops_the_watch_with_advice(live_workshop, caplog):
-    """A Redis user without CLIENT LIST (a restrictive ACL, some managed services) is not
-    an outage: the watch says what to grant, or to use the core layer, and stops."""
+@contextlib.asynccontextmanager
+async def redis_user_without(command: str):
+    """A Redis ACL user allowed everything but `command`; yields its URL."""
     admin = Redis.from_url(settings.REDIS_URL)
     user, password = f"wl-test-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     await admin.acl_setuser(
         user, enabled=True, passwords=[f"+{password}"], keys=["*"], channels=["*"],
-        commands=["+@all", "-client"],
+        commands=["+@all", f"-{command}"],
     )  # fmt: skip
-    address = settings.REDIS_URL.split("://", 1)[1]
-    watch = RedisWatch(
-        f"redis://{user}:{password}@{address}", "workshop-live-test:acl", pubsub=True
-    )
-    projector = await screen(live_workshop)
-    await projector.drain()
+    try:
+        yield f"redis://{user}:{password}@{settings.REDIS_URL.split('://', 1)[1]}"
+    finally:
+        await admin.acl_deluser(user)
+        await admin.aclose()
 
-    with caplog.at_level(logging.WARNING, logger="workshop.live.watch"):
-        await asyncio.wait_for(watch.run(), 5)  # returns: the watch has stopped
+
+@needs_redis
+async def test_a_redis_that_refuses_client_list_stops_the_watch_with_advice(live_workshop, caplog):
+    """A Redis user without CLIENT LIST (a restrictive ACL, some managed services) is not
+    an outage: the watch says what to grant, or to use the core layer, and stops."""
+    async with redis_user_without("client") as url:
+        watch = RedisWatch(url, "workshop-live-test:acl", pubsub=True)
+        projector = await screen(live_workshop)
+        await projector.drain()
+
+        with caplog.at_level(logging.WARNING, logger="workshop.live.watch"):
+            await asyncio.wait_for(watch.run(), 5)  # returns: the watch has stopped
 
     [report] = caplog.records
     assert report.levelno == logging.ERROR
@@ -107,30 +116,20 @@ async def test_a_redis_that_refuses_client_list_stops_the_watch_with_advice(live
     assert await projector.nothing()
     await projector.close()
     await watch.redis.aclose()
-    await admin.acl_deluser(user)
-    await admin.aclose()
 
 
 @needs_redis
 async def test_a_redis_that_refuses_info_stops_the_core_watch_with_advice(live_workshop, caplog):
-    admin = Redis.from_url(settings.REDIS_URL)
-    user, password = f"wl-test-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-    await admin.acl_setuser(
-        user, enabled=True, passwords=[f"+{password}"], keys=["*"], channels=["*"],
-        commands=["+@all", "-info"],
-    )  # fmt: skip
-    address = settings.REDIS_URL.split("://", 1)[1]
-    watch = RedisWatch(f"redis://{user}:{password}@{address}", "wl-test:acl", pubsub=False)
-
-    with caplog.at_level(logging.WARNING, logger="workshop.live.watch"):
-        await asyncio.wait_for(watch.run(), 5)
+    async with redis_user_without("info") as url:
+        watch = RedisWatch(url, "workshop-live-test:acl", pubsub=False)
+        with caplog.at_level(logging.WARNING, logger="workshop.live.watch"):
+            await asyncio.wait_for(watch.run(), 5)
 
     [report] = caplog.records
+    assert report.levelno == logging.ERROR
     assert report.getMessage().startswith("Redis watch stopped: Redis refused INFO")
     assert "(ACL: +info)." in report.getMessage()
     await watch.redis.aclose()
-    await admin.acl_deluser(user)
-    await admin.aclose()
 
 
 def _record(error: Exception) -> logging.LogRecord:
