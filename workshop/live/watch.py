@@ -85,6 +85,19 @@ class RedisWatch:
         self.seen, self.away = now, False
         return caught_up
 
+    def advice(self, error: ResponseError) -> str:
+        if self.pubsub:
+            return (
+                f"CLIENT LIST or INFO ({error}). Without them a worker cannot tell that Redis "
+                "restarted or that its subscriber connection was replaced, and its sockets "
+                "could hear nothing more. Allow them for this user (ACL: +client|setname "
+                "+client|list +info) or set WORKSHOP_REDIS_LAYER=core."
+            )
+        return (
+            f"INFO ({error}). Without it a worker cannot tell that Redis restarted, and its "
+            "sockets could hear nothing more. Allow it for this user (ACL: +info)."
+        )
+
     async def run(self) -> None:
         # The first look is at once: it is the baseline, and a connection replaced before
         # it would go unnoticed.
@@ -92,17 +105,7 @@ class RedisWatch:
             try:
                 await self.step()
             except ResponseError as error:
-                commands, grant = ("INFO", "+info")
-                if self.pubsub:
-                    commands, grant = "CLIENT LIST or INFO", "+client|setname +client|list +info"
-                log.error(
-                    "Redis watch stopped: Redis refused %s (%s). Without them a worker cannot "
-                    "tell that Redis restarted%s, and its sockets could hear nothing more. "
-                    "Allow them for this user (ACL: %s)%s.",
-                    commands, error,
-                    " or that its subscriber connection was replaced" if self.pubsub else "",
-                    grant, " or set WORKSHOP_REDIS_LAYER=core" if self.pubsub else "",
-                )  # fmt: skip
+                log.error("Redis watch stopped: Redis refused %s", self.advice(error))
                 return
             except Exception:  # the watch must outlive anything one look runs into
                 log.exception("Redis watch failed")
