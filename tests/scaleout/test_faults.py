@@ -149,8 +149,10 @@ async def test_a_quiet_worker_learns_of_a_redis_restart_and_sends_its_sockets_ba
     """Nothing is pushed after the restart: no vote, no stage change. A restarted Redis has
     forgotten the worker's groups, so its sockets must still be sent back to reconnect;
     otherwise they stay open and hear nothing more. (Measured with 5,000 phones on the core
-    layer: after a restart with no push under way, no socket was closed in 240 s, because
-    redis-py retries the layer's blocking read on a new connection and no error surfaces.)"""
+    layer: after a restart no socket was closed in 240 s; most likely the one consumer
+    reading from Redis was leaving at that moment and its error went with it. With a handful
+    of sockets the error does surface, so this test also passed before workshop/live/watch.py
+    looked at Redis's run id: it guards the behaviour, it does not reproduce the miss.)"""
     port = cluster.start()
     cluster.query(OPEN_VOTE)
     projector = await Client(ws_url(cluster, port, "screen")).connect()
