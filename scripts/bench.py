@@ -79,6 +79,7 @@ RECOVERY_TIMEOUT = 240.0  # seconds for every phone to be back after a Redis res
 CONNECT_CONCURRENCY = 200
 CONNECT_TIMEOUT = 30.0
 ACK_TIMEOUT = 30.0
+SEND_SLICE = 100  # burst sends between two reads of the answers (phones_vote)
 TALLY_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 30.0
 NOFILE = 65536
@@ -168,6 +169,16 @@ def machine_busy_seconds() -> float:
         fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
         idle = fields[3] + fields[4]  # idle, iowait
         return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def machine_steal_seconds() -> float:
+    """CPU seconds the hypervisor gave to other guests while this one wanted to run (steal).
+    It counts as busy in machine_busy_seconds; the bench reports it to tell a slow spell of
+    the host from a slow app."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
     return 0.0
 
 
@@ -436,31 +447,66 @@ async def phone_connect(phone: Phone, gate: asyncio.Semaphore) -> None:
             phone.error = "connect: no ballot in the first frame"
 
 
-async def phone_vote(phone: Phone, index: int, start: asyncio.Event) -> None:
+def ballot_frame(phone: Phone, index: int) -> bytes:
+    """The phone's vote, as live.js sends it (a fresh idempotency key per tap), framed."""
     phone.theme = phone.themes[index % len(phone.themes)]
-    # As live.js sends it: a fresh idempotency key per tap.
-    message = json.dumps(
-        {"action": "vote", "poll": phone.poll, "theme": phone.theme, "key": uuid.uuid4().hex}
-    )
-    await start.wait()
-    if phone.scheduled is not None:
-        await asyncio.sleep(max(0.0, phone.scheduled - time.perf_counter()))
-    try:
+    message = {"action": "vote", "poll": phone.poll, "theme": phone.theme, "key": uuid.uuid4().hex}
+    return phone.ws.frame(json.dumps(message))
+
+
+async def phones_vote(phones: list[Phone], frames: list[bytes]) -> None:
+    """Each phone sends its frame (at phone.scheduled, when set) and waits for its answer.
+
+    One loop sends and one callback per socket reads the answers: a task per phone cost the
+    client a wake-up, a future and a timer per vote, on the cores it shares with the server.
+    The loop lets answers in every SEND_SLICE frames, as separate phones' answers would be
+    read while others are still sending; a phone's time runs from its own send."""
+    loop = asyncio.get_running_loop()
+    waiting = {id(phone) for phone in phones}
+    done = loop.create_future()
+
+    def answered(phone: Phone) -> None:
+        phone.ws.listen(None)
+        waiting.discard(id(phone))
+        if not waiting and not done.done():
+            done.set_result(None)
+
+    def listener(phone: Phone):
+        def heard(frame: str | None) -> None:
+            if frame is None:
+                phone.error = phone.error or "vote: connection closed before the answer"
+            elif ACK in frame:
+                phone.acked_at = time.perf_counter()
+            elif REFUSAL in frame:
+                phone.refusal = re.sub(r"<[^>]+>", "", frame).strip()[:200]
+            else:
+                return  # another push (presence, a tally): the phone waits on for its answer
+            answered(phone)
+
+        return heard
+
+    for phone in phones:
+        phone.ws.listen(listener(phone))
+    for i, (phone, frame) in enumerate(zip(phones, frames, strict=True)):
+        if phone.scheduled is not None:
+            await asyncio.sleep(max(0.0, phone.scheduled - time.perf_counter()))
+        elif i % SEND_SLICE == SEND_SLICE - 1:
+            await asyncio.sleep(0)
+        if phone.error is not None:
+            continue  # closed before its turn
         phone.sent_at = time.perf_counter()
-        await phone.ws.send(message)
-        async with asyncio.timeout(ACK_TIMEOUT):
-            while True:
-                frame = await phone.ws.recv()
-                if ACK in frame:
-                    phone.acked_at = time.perf_counter()
-                    return
-                if REFUSAL in frame:
-                    phone.refusal = re.sub(r"<[^>]+>", "", frame).strip()[:200]
-                    return
-    except TimeoutError:
-        phone.error = "vote: no answer"
-    except Exception as error:
-        phone.error = f"vote: {type(error).__name__}: {error}"[:200]
+        try:
+            phone.ws.send_frame(frame)
+        except Exception as error:
+            phone.error = f"vote: {type(error).__name__}: {error}"[:200]
+            answered(phone)
+    if waiting:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(done), ACK_TIMEOUT)
+    for phone in phones:
+        if id(phone) in waiting:
+            phone.ws.listen(None)
+            phone.error = phone.error or "vote: no answer"
 
 
 class Projector:
@@ -606,21 +652,18 @@ async def vote_run(
         ]
         if any(spies):
             await asyncio.sleep(1.0)  # py-spy attaches
-        start = asyncio.Event()
-        if mode == "paced":
-            t0 = time.perf_counter() + 0.2
-            for i, phone in enumerate(ready):
-                phone.scheduled = t0 + i / rate
-        tasks = [asyncio.create_task(phone_vote(p, i, start)) for i, p in enumerate(ready)]
-        await asyncio.sleep(0.05)  # every task is waiting on the start signal
+        frames = [ballot_frame(p, i) for i, p in enumerate(ready)]
         cpus0 = [proc_cpu_seconds(s.pid) for s in servers]
         svc0 = {name: f() for name, f in services_cpu.items()}
         if probe:
             probe.start()
         client0, wall0 = time.process_time(), time.perf_counter()
         result["voting_window_epoch"] = [time.time(), None]
-        start.set()
-        await asyncio.gather(*tasks)
+        if mode == "paced":
+            t0 = time.perf_counter() + 0.2
+            for i, phone in enumerate(ready):
+                phone.scheduled = t0 + i / rate
+        await phones_vote(ready, frames)
         if probe:
             result["postgres_while_voting"] = probe.stop()
         cpus1 = [proc_cpu_seconds(s.pid) for s in servers]
@@ -1164,6 +1207,7 @@ def run_scaleout(
         services_cpu = {
             "postgres": lambda: tree_cpu_seconds(pg_pid) if pg_pid else 0.0,
             "redis": lambda: proc_cpu_seconds(redis_pid) if redis_pid else 0.0,
+            "steal": machine_steal_seconds,
             "machine": machine_busy_seconds,
         }
         runner = vote_run(
@@ -1341,7 +1385,8 @@ def scaleout_figures(out: dict, measurements: list[dict]) -> None:
     # (docs/performance.md), and ratios above it happen.
     cores = len(os.sched_getaffinity(0))
     ceilings = [
-        cores / sum(v for k, v in m["cpu_share_voting"].items() if k not in ("other", "machine"))
+        cores
+        / sum(v for k, v in m["cpu_share_voting"].items() if k not in ("other", "machine", "steal"))
         for i, m in enumerate(measurements)
         if m.get("worker_processes") == 1 and m.get("cpu_share_voting") and i not in excluded
     ]

@@ -7,6 +7,11 @@ scale-out mode, where the client is not pinned to its own CPU, that was a third 
 worker needs per ballot. This client does the minimum: one handshake, masked text frames out,
 frames in split by their header, pings answered. It is not a general client: no extensions,
 no fragmented messages, text only.
+
+For a burst, the benchmark does not run a task per phone: it builds each phone's frame
+beforehand (`Socket.frame`), writes them from one loop (`Socket.send_frame`) and reads the
+answers in a callback (`Socket.listen`), so no future, task wake-up or timer is spent per
+vote. In the scale-out mode that halved the client's CPU per ballot (docs/performance.md).
 """
 
 import asyncio
@@ -49,6 +54,7 @@ class _Protocol(asyncio.Protocol):
         self.closed = False
         self.close_code: int | None = None  # the server's, when it closed the connection
         self.upgraded = False
+        self.listener = None  # called with each text frame, and None when closed
 
     def connection_made(self, transport):
         self.transport = transport
@@ -100,7 +106,9 @@ class _Protocol(asyncio.Protocol):
                 return
 
     def _deliver(self, text: str):
-        if self.waiter is not None and not self.waiter.done():
+        if self.listener is not None:
+            self.listener(text)
+        elif self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(text)
             self.waiter = None
         else:
@@ -112,6 +120,9 @@ class _Protocol(asyncio.Protocol):
             self.handshake.set_exception(Closed("closed during the handshake"))
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(Closed("closed"))
+        if self.listener is not None:
+            listener, self.listener = self.listener, None
+            listener(None)
 
     def connection_lost(self, exc):
         self._lost()
@@ -127,6 +138,26 @@ class Socket:
         if self._p.closed:
             raise Closed("closed")
         self._p.transport.write(_masked(OP_TEXT, text.encode()))
+
+    @staticmethod
+    def frame(text: str) -> bytes:
+        """A masked text frame, built ahead of sending it."""
+        return _masked(OP_TEXT, text.encode())
+
+    def send_frame(self, frame: bytes) -> None:
+        """Writes a frame from `frame`; no await, so one loop can send many."""
+        if self._p.closed:
+            raise Closed("closed")
+        self._p.transport.write(frame)
+
+    def listen(self, listener) -> None:
+        """Hands each text frame to `listener` instead of `recv`, and None when the connection
+        closes; `listen(None)` goes back to `recv`. For many sockets at once: a callback costs
+        less than a waiting task each."""
+        self._p.listener = listener
+        if listener is not None and self._p.closed:
+            self._p.listener = None
+            listener(None)
 
     async def recv(self) -> str:
         p = self._p

@@ -63,3 +63,54 @@ async def test_the_server_closing_ends_iteration_after_its_last_frame_and_gives_
         with pytest.raises(bench_ws.Closed):
             await ws.recv()
         assert ws.close_code == 4011
+
+
+async def test_a_listener_gets_each_frame_and_then_none_when_the_server_closes():
+    """The burst's path: frames built ahead, sent without awaiting, answers to a callback."""
+
+    async def answer_twice(connection):
+        message = await connection.recv()
+        await connection.send(f"first {message}")
+        await connection.send(f"second {message}")
+        await connection.close()
+
+    async with serve(answer_twice, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        ws = await bench_ws.connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
+        heard, closed = [], asyncio.Event()
+
+        def listener(frame):
+            heard.append(frame)
+            if frame is None:
+                closed.set()
+
+        ws.listen(listener)
+        ws.send_frame(ws.frame("vote é"))
+        await asyncio.wait_for(closed.wait(), 5)
+        assert heard == ["first vote é", "second vote é", None]
+        with pytest.raises(bench_ws.Closed):
+            ws.send_frame(ws.frame("too late"))
+
+
+async def test_frames_after_the_listener_is_removed_go_to_recv_again(echo_server):
+    url, _ = echo_server
+    ws = await bench_ws.connect(url, headers=[], timeout=5)
+    heard = asyncio.Queue()
+    ws.listen(heard.put_nowait)
+    ws.send_frame(ws.frame("to the listener"))
+    assert await asyncio.wait_for(heard.get(), 5) == "to the listener"
+
+    ws.listen(None)
+    await ws.send("to recv")
+    assert await asyncio.wait_for(ws.recv(), 5) == "to recv"
+    assert heard.empty()
+    await ws.close()
+
+
+async def test_listening_on_a_closed_socket_reports_the_close_at_once(echo_server):
+    url, _ = echo_server
+    ws = await bench_ws.connect(url, headers=[], timeout=5)
+    await ws.close()
+    heard = []
+    ws.listen(heard.append)
+    assert heard == [None]
