@@ -81,3 +81,38 @@ async def test_cancelling_the_consumer_cancels_a_handler_in_progress():
     with pytest.raises(asyncio.CancelledError):
         await loop
     assert cancelled.is_set()
+
+
+async def test_a_sources_clean_up_finishes_when_the_consumer_is_cancelled_during_it():
+    """As channels-redis's pub/sub receive does when cancelled: it unsubscribes, after
+    waiting for a lock the process's other consumers hold. daphne cancels a consumer still
+    running 10 s after its client left, which can fall in that wait."""
+    lock = asyncio.Lock()
+    cleaning, unsubscribed = asyncio.Event(), asyncio.Event()
+
+    async def client():
+        await asyncio.sleep(0.01)
+        raise StopConsumer  # the phone left
+
+    async def layer():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cleaning.set()
+            async with lock:
+                unsubscribed.set()
+            raise
+
+    async def dispatch(message):
+        raise AssertionError("nothing was received")
+
+    await lock.acquire()  # other consumers are unsubscribing
+    loop = asyncio.ensure_future(dispatch_from([client, layer], dispatch))
+    await asyncio.wait_for(cleaning.wait(), 2)
+    loop.cancel()  # daphne gives up on the consumer
+    with pytest.raises(asyncio.CancelledError):
+        await loop
+    assert not unsubscribed.is_set()
+
+    lock.release()
+    await asyncio.wait_for(unsubscribed.wait(), 2)

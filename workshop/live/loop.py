@@ -34,4 +34,10 @@ async def dispatch_from(sources: list[Source], dispatch: Callable[[dict], Awaita
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # A cancelled source may have clean-up to await: channels-redis's pub/sub layer
+        # unsubscribes the consumer's channel from Redis, queueing on a lock shared by every
+        # consumer of the process. daphne cancels a consumer that has not finished 10 s
+        # after its client left, which in a mass close (a Redis restart under thousands of
+        # phones) landed in that clean-up: a logged traceback per consumer and a channel
+        # left subscribed. Shielded, the clean-up finishes even when this is cancelled.
+        await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
