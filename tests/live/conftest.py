@@ -1,3 +1,4 @@
+import math
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from django.db import connections
 from tests.factories import make_attendee, make_voting_workshop
 from workshop.asgi import application
 from workshop.attendees import attendee_cookie_value, cookie_name
+from workshop.live import sockets
 from workshop.services import facilitator_ensure, live_state_ensure
 
 ORIGIN = (b"origin", b"http://localhost")
@@ -23,6 +25,12 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def a_new_outage_each_test():
+    """sockets.layer_lost acts once per outage (QUIET seconds): each test is a new one."""
+    sockets._last_lost = -math.inf
 
 
 @pytest.fixture(autouse=True)

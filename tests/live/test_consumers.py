@@ -2,15 +2,20 @@
 
 import asyncio
 import json
+import logging
+import time
 
 import pytest
 from autobahn.exception import Disconnected
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.factories import make_attendee
 from tests.live.conftest import ORIGIN, Socket, console, phone, poll_theme_ids, screen
+from tests.processes import free_port
 from voting.models import Ballot, Poll
 from voting.services import poll_close, poll_open
 from workshop.asgi import application
@@ -368,6 +373,57 @@ async def test_losing_the_channel_layer_asks_every_socket_to_reconnect(live_work
     assert 'id="phone-live"' in await fresh.receive()
     assert await fresh.nothing()
     await fresh.close()
+
+
+async def test_a_state_push_that_finds_redis_away_sends_this_workers_sockets_back(
+    live_workshop, caplog
+):
+    """The stage change is committed but its push fails: the sockets of the worker that
+    committed it would not hear of it, so they are sent back and get the state on return.
+    The push goes through a real Redis layer with nothing listening at its address."""
+    projector, phone_sock = await screen(live_workshop), await phone(live_workshop)
+    for sock in (projector, phone_sock):
+        await sock.drain()
+    away = RedisChannelLayer(hosts=[f"redis://127.0.0.1:{free_port()}/0"])
+    served_by = channel_layers.set(DEFAULT_CHANNEL_LAYER, away)  # the sockets keep theirs
+    try:
+        with caplog.at_level(logging.WARNING, logger="workshop.live"):
+            await database_sync_to_async(stage_next)(workshop=live_workshop)
+    finally:
+        channel_layers.set(DEFAULT_CHANNEL_LAYER, served_by)
+
+    assert "state push dropped: channel layer unavailable" in caplog.text
+    for sock in (projector, phone_sock):
+        assert await sock.receive() == "<!--reconnect-window 2-->"
+        assert await sock.comm.receive_output(timeout=3) == {
+            "type": "websocket.close",
+            "code": sockets.RECONNECT,
+        }
+    back = await phone(live_workshop)  # and on return, the stage the push could not carry
+    assert "Now: Item 1" in await back.receive()
+    await back.close()
+
+
+async def test_sockets_that_joined_after_a_redis_restart_are_not_sent_back(live_workshop):
+    """The watch sees a restart only when Redis is up again, and by then clients sent back
+    by a consumer's error may have joined the new Redis: only sockets that joined their
+    group before the restart are asked to come back (watch.py)."""
+    before = await screen(live_workshop)
+    await before.drain()
+    restarted_at = time.time()
+    after = await phone(live_workshop)
+    await after.drain()
+
+    sockets.reconnect_all("Redis restarted", joined_before=restarted_at)
+
+    assert await before.receive() == "<!--reconnect-window 2-->"
+    assert await before.comm.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": sockets.RECONNECT,
+    }
+    assert await after.nothing()
+    sockets.reconnect_all("Redis restarted", joined_before=time.time())
+    assert await after.receive() == "<!--reconnect-window 2-->"
 
 
 async def test_a_client_gone_before_its_first_card_leaves_quietly(live_workshop):

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+import time
 import uuid
 
 import pytest
@@ -62,6 +63,25 @@ async def test_a_replaced_subscriber_connection_asks_every_socket_to_reconnect(l
         await client.aclose()
     await subscriber.aclose()
     await admin.aclose()
+
+
+@needs_redis
+async def test_after_a_restart_only_sockets_from_before_it_are_sent_back(live_workshop):
+    """The look before this one saw another Redis run (as after a restart); these sockets
+    joined the Redis running now, which INFO's uptime dates, so they stay."""
+    watch = RedisWatch(settings.REDIS_URL, "workshop-live-test:after", pubsub=False)
+    await asyncio.sleep(1.1)  # so the test Redis has been up longer than the second of margin
+    projector = await screen(live_workshop)
+    await projector.drain()
+    run_id, ids = await watch.look()
+    assert watch.started < time.time() - 1.0
+    watch.seen = ("the run before the restart", ids)
+
+    assert await watch.step() is True  # it saw the restart
+    assert await projector.nothing()
+    assert watch.seen == (run_id, ids)
+    await projector.close()
+    await watch.redis.aclose()
 
 
 async def test_an_unreachable_redis_closes_nothing_and_is_reported_once(live_workshop, caplog):

@@ -105,11 +105,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close()
             return
         self.group = group_name(workshop_id=self.workshop.pk, surface=self.surface)
+        joined_at = time.time()
         await group_join(self.channel_layer, self.group, self.channel_name)
         coalescer(serving=True)
         watch_redis()
         await self.accept()
-        sockets.opened(self)
+        sockets.opened(self, joined_at)
         await self.joined()
 
     async def disconnect(self, code):

@@ -32,17 +32,19 @@ QUIET = 2.0  # seconds: the errors of one outage close the sockets once
 RETURNS_PER_SECOND = 40
 MIN_WINDOW = 2  # seconds: live.js's pause before this existed (0.5-2 s)
 
-_open: "weakref.WeakSet" = weakref.WeakSet()
+# Each open socket's consumer, and when it joined its group (time.time(), taken before the
+# join): a socket that joined a restarted Redis need not come back (watch.py).
+_open: "weakref.WeakKeyDictionary[object, float]" = weakref.WeakKeyDictionary()
 _closing: set[asyncio.Task] = set()
 _last_lost = -math.inf
 
 
-def opened(consumer) -> None:
-    _open.add(consumer)
+def opened(consumer, joined_at: float) -> None:
+    _open[consumer] = joined_at
 
 
 def closed(consumer) -> None:
-    _open.discard(consumer)
+    _open.pop(consumer, None)
 
 
 def count() -> int:
@@ -59,14 +61,15 @@ def layer_lost(error: Exception) -> None:
     reconnect_all(f"channel layer unavailable ({error})")
 
 
-def reconnect_all(reason: str) -> None:
-    """Ask every socket of this process to reconnect now; each is sent the current state."""
-    sockets = list(_open)
+def reconnect_all(reason: str, joined_before: float | None = None) -> None:
+    """Ask every socket of this process to reconnect now; each is sent the current state.
+    With joined_before (a time.time()), only the sockets that joined their group earlier."""
+    sockets = [c for c, at in list(_open.items()) if joined_before is None or at < joined_before]
     window = reconnect_window(len(sockets))
     log.warning("%s; asking %d sockets to reconnect within %d s", reason, len(sockets), window)
     loop = asyncio.get_running_loop()
     for consumer in sockets:
-        _open.discard(consumer)
+        _open.pop(consumer, None)
         task = loop.create_task(_close(consumer, window))
         _closing.add(task)
         task.add_done_callback(_closing.discard)

@@ -18,11 +18,15 @@ which Redis run it is (INFO run_id), and with pub/sub which subscriber connectio
 this worker's client name (settings.REDIS_CLIENT_NAME) exist (CLIENT LIST TYPE pubsub). If
 Redis is another run, or a subscriber connection seen at the last look is gone, every socket
 is asked to reconnect (sockets.py), and each is sent the current state when it is back.
-Pushes carry whole states, so the catch-up is complete.
+Pushes carry whole states, so the catch-up is complete. After a restart, sockets that joined
+their group once the new Redis was up (INFO uptime_in_seconds says when) are left alone:
+they came back already, when a consumer's error sent every socket back before Redis was up
+again and before this watch could see the new run.
 """
 
 import asyncio
 import logging
+import time
 import weakref
 
 from django.conf import settings
@@ -43,15 +47,18 @@ class RedisWatch:
         self.redis = Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
         self.seen: tuple[str, frozenset[int]] | None = None  # (Redis run id, connection ids)
         self.away = False
+        self.started = 0.0  # when the Redis of the last look started (time.time())
 
     async def look(self) -> tuple[str, frozenset[int]]:
         if not self.pubsub:
-            return (await self.redis.info("server"))["run_id"], frozenset()
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.info("server")
-            pipe.client_list(_type="pubsub")
-            info, clients = await pipe.execute()
-        ids = frozenset(int(c["id"]) for c in clients if c.get("name") == self.name)
+            info, ids = await self.redis.info("server"), frozenset()
+        else:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.info("server")
+                pipe.client_list(_type="pubsub")
+                info, clients = await pipe.execute()
+            ids = frozenset(int(c["id"]) for c in clients if c.get("name") == self.name)
+        self.started = time.time() - info["uptime_in_seconds"]
         return info["run_id"], ids
 
     def lost(self, now: tuple[str, frozenset[int]]) -> str | None:
@@ -78,7 +85,10 @@ class RedisWatch:
             return False
         caught_up = False
         if reason := self.lost(now):
-            sockets.reconnect_all(reason)
+            # Uptime is in whole seconds: a socket that joined up to a second after the
+            # restart is sent back too, rather than one from before it kept.
+            restarted = now[0] != self.seen[0]
+            sockets.reconnect_all(reason, self.started + 1.0 if restarted else None)
             caught_up = True
         if self.away:
             log.warning("Redis watch: Redis is back")
