@@ -137,7 +137,7 @@ REDIS_CLIENT_NAME = f"workshop-live:{WORKER_ID}"
 if REDIS_URL and REDIS_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "workshop.live.layers.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [{"address": REDIS_URL, "client_name": REDIS_CLIENT_NAME}]},
         }
     }

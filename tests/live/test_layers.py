@@ -1,8 +1,13 @@
-"""The embedded channel layer (workshop/live/layers.py)."""
+"""The channel layers of workshop/live/layers.py: the embedded one, and the pub/sub Redis one
+(against a real Redis, in make test's PostgreSQL + Redis stage)."""
 
+import asyncio
+
+import pytest
+from django.conf import settings
 from django.utils.safestring import mark_safe
 
-from workshop.live.layers import InMemoryChannelLayer, plain
+from workshop.live.layers import InMemoryChannelLayer, RedisPubSubChannelLayer, plain
 
 
 async def test_rendered_html_in_a_group_push_is_shared_not_copied_per_member():
@@ -35,3 +40,30 @@ def test_plain_keeps_everything_else_as_it_is():
     assert result == value
     assert [type(s) for s in result["c"]] == [str, str]
     assert all(type(k) is str for k in result)
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis: runs in make test's Redis stage")
+async def test_the_pubsub_layer_unpacks_a_group_message_once_for_all_its_members():
+    layer = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL])
+    members = [await layer.new_channel() for _ in range(3)]
+    group = f"room-{members[0].rsplit('!', 1)[-1][:8]}"
+    for channel in members:
+        await layer.group_add(group, channel)
+    card = mark_safe("<section>" + "card " * 400 + "</section>")
+    try:
+        await layer.group_send(group, {"type": "push", "variants": {"": card}, "n": [1, 2]})
+        received = [await asyncio.wait_for(layer.receive(c), 5) for c in members]
+        texts = [m["variants"][""] for m in received]
+        assert all(t == card for t in texts)
+        assert texts[0] is texts[1] is texts[2]  # one string for every phone
+        assert received[0]["variants"] is not received[1]["variants"]  # each its own dict
+        received[0]["n"].append(3)  # a member changing its message changes no other's
+        assert received[1]["n"] == [1, 2]
+
+        await layer.group_send(group, {"type": "push", "variants": {"": "next"}})
+        later = [await asyncio.wait_for(layer.receive(c), 5) for c in members]
+        assert [m["variants"][""] for m in later] == ["next"] * 3
+    finally:
+        for channel in members:
+            await layer.group_discard(group, channel)
+        await layer.flush()

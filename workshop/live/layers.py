@@ -12,11 +12,21 @@
   270 MB to about 460 MB over the first two pushes; docs/performance.md). The message is
   made plain once per send, before Channels copies it. What consumers receive is the same
   text; they send it as it is and never put it into a template.
+
+The pub/sub Redis layer (WORKSHOP_REDIS_LAYER=pubsub) had the same fault another way: a
+worker gets a group message from Redis once and queues the same bytes for each of its
+members, but each member unpacked its own copy, so 5,000 phones kept 5,000 copies of every
+card variant (378-471 MB a worker after pushes). RedisPubSubChannelLayer below unpacks
+those bytes once and hands each member a copy whose strings are shared, as the embedded
+layer does.
 """
 
+import collections
+import copy
 import time
 
 from channels.layers import InMemoryChannelLayer as BaseInMemoryChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer as BaseRedisPubSubChannelLayer
 
 
 class InMemoryChannelLayer(BaseInMemoryChannelLayer):
@@ -49,3 +59,30 @@ def plain(value):
     if isinstance(value, list | tuple):
         return type(value)(plain(v) for v in value)
     return value
+
+
+class RedisPubSubChannelLayer(BaseRedisPubSubChannelLayer):
+    """channels-redis's pub/sub layer, unpacking a group message once per worker."""
+
+    kept = 16  # recent messages remembered; a push reaches every member within a few
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # id(bytes) -> (bytes, message): the bytes are kept too, so an id is not reused
+        # while remembered
+        self._unpacked: collections.OrderedDict[int, tuple[bytes, dict]] = collections.OrderedDict()
+
+    def deserialize(self, message):
+        key = id(message)
+        found = self._unpacked.get(key)
+        if found is not None and found[0] is message:
+            self._unpacked.move_to_end(key)
+            unpacked = found[1]
+        else:
+            unpacked = super().deserialize(message)
+            self._unpacked[key] = (message, unpacked)
+            if len(self._unpacked) > self.kept:
+                self._unpacked.popitem(last=False)
+        # Each member gets its own dicts and lists (it may change them); strings are
+        # immutable, so a deep copy shares them.
+        return copy.deepcopy(unpacked)
