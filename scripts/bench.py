@@ -95,6 +95,7 @@ TARGETS = {
 
 ACK = "✓ Your vote"
 REFUSAL = 'id="phone-flash"'
+SENT_BACK_RE = re.compile(r"^(.*); asking (\d+) sockets to reconnect within", re.M)
 POLL_RE = re.compile(r'name="poll" value="(\d+)"')
 THEME_RE = re.compile(r'name="theme" value="(\d+)"')
 TALLY_TAG_RE = re.compile(r'<div id="tally-(\d+)"[^>]*>')
@@ -1249,6 +1250,13 @@ def run_scaleout(
             ),
             # where it ended: the exception itself (the head is mostly the middleware stack)
             "first_traceback_end": first.split("\n\n")[0][-1500:] if first else "",
+            # each time a worker sent its sockets back (workshop/live/sockets.py logs it):
+            # [worker, sockets, reason]; after a Redis restart, once per worker is the aim
+            "sent_back": [
+                [i, int(m.group(2)), m.group(1)[:120]]
+                for i, text in enumerate(texts)
+                for m in SENT_BACK_RE.finditer(text)
+            ],
         }
         if database:
             with contextlib.suppress(Exception):
@@ -1591,6 +1599,9 @@ def scaleout_summary(so: dict) -> list[str]:
         log = r.get("server_log") or {}
         if log.get("tracebacks"):
             lines.append(f"{'':12} server log: {log['tracebacks']} traceback(s)")
+        if log.get("sent_back"):
+            sent = ", ".join(f"worker {w}: {n}" for w, n, _ in log["sent_back"])
+            lines.append(f"{'':12} sockets sent back: {sent}")
     lines.append(
         f"{'':2}ratio 2 vs 1 workers (ballots/s): {so.get('ratio_2_vs_1')}"
         f" (per round {so.get('ratio_2_vs_1_per_round')}, of median rates"
@@ -1633,6 +1644,9 @@ def summary(results: dict, targets: dict) -> str:
         log = r.get("server_log") or {}
         if log.get("tracebacks"):
             lines.append(f"{'':12} server log: {log['tracebacks']} traceback(s)")
+        if log.get("sent_back"):
+            sent = ", ".join(f"worker {w}: {n}" for w, n, _ in log["sent_back"])
+            lines.append(f"{'':12} sockets sent back: {sent}")
     if so := results.get(SCALEOUT):
         lines += scaleout_summary(so)
     for name, v in targets.items():
