@@ -1316,7 +1316,7 @@ def scaleout_all(args) -> dict:
         "plan": [f"{n} worker{'s' * (n > 1)}" for n in plan],
         "cpu_pinning": scaleout_pinning(args.pin),
         "phones_spread": "client-side: phone i connects to worker i mod N's port (no nginx)",
-        "redis_layer": os.environ.get("WORKSHOP_REDIS_LAYER", "core"),  # settings.py default
+        "redis_layer": os.environ.get("WORKSHOP_REDIS_LAYER", "pubsub"),  # settings.py default
     }
     measurements: list[dict] = []
     try:
@@ -1534,8 +1534,9 @@ def meta(modes: tuple[str, ...] = MODES) -> dict:
         "machine": machine(),
         "versions": {n: version(n) for n in VERSIONED},
         "setup": (
-            "1 and 2 daphne workers on PostgreSQL (fsync on) and Redis (channels_redis core "
-            "layer) from scripts/services.sh, alternated in one run; fresh database and "
+            "1 and 2 daphne workers on PostgreSQL (fsync on) and Redis (channels-redis "
+            f"{os.environ.get('WORKSHOP_REDIS_LAYER', 'pubsub')} layer) from "
+            "scripts/services.sh, alternated in one run; fresh database and "
             "flushed Redis per measurement; phones dealt to workers client-side (no nginx)"
             if modes == (SCALEOUT,)
             else "one daphne, SQLite (WAL), in-memory channel layer; fresh database per mode"

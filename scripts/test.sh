@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: install everything the tests need, then run lint and every test.
 #  1. services, selectors, views, admin, consumers on the embedded default (SQLite, in-memory layer)
-#  2. the same against PostgreSQL and Redis (throwaway servers on loopback, started here;
-#     the default core channel layer)
+#  2. the same against PostgreSQL and Redis (throwaway servers on loopback, started here), on
+#     both of channels-redis's layers (pub/sub, the default, and core)
 #  3. scale-out: several daphne workers sharing Redis and PostgreSQL, with fault tests, on
 #     both Redis channel layers (core and pub/sub)
 #  4. the browser (Playwright + Debian Chromium), as a separate pytest process: Playwright's
@@ -30,10 +30,12 @@ scripts/services.sh start "$services"
 (
   # shellcheck disable=SC1091
   source "$services/env"
-  echo "==> 2/4 the same against PostgreSQL and Redis"
-  .venv/bin/pytest -m "not browser and not scaleout" -p no:cacheprovider "$@"
   # on both of channels-redis's layers: each has its own way of recovering from a Redis fault
-  for layer in core pubsub; do
+  for layer in pubsub core; do
+    echo "==> 2/4 the same against PostgreSQL and Redis ($layer layer)"
+    WORKSHOP_REDIS_LAYER=$layer .venv/bin/pytest -m "not browser and not scaleout" -p no:cacheprovider "$@"
+  done
+  for layer in pubsub core; do
     echo "==> 3/4 scale-out: daphne workers sharing Redis ($layer layer) and PostgreSQL, and faults"
     WORKSHOP_REDIS_LAYER=$layer WORKSHOP_SERVICES_DIR="$services" \
       .venv/bin/pytest -m scaleout -p no:cacheprovider "$@"

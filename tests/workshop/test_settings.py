@@ -23,10 +23,13 @@ def _settings(env: dict) -> subprocess.CompletedProcess:
     "env, backend",
     [
         ({}, "workshop.live.layers.InMemoryChannelLayer"),
-        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "channels_redis.core.RedisChannelLayer"),
+        (  # the default with Redis: channels-redis's pub/sub layer, unpacking once per worker
+            {"REDIS_URL": "redis://127.0.0.1:1/0"},
+            "workshop.live.layers.RedisPubSubChannelLayer",
+        ),
         (
-            {"REDIS_URL": "redis://127.0.0.1:1/0", "WORKSHOP_REDIS_LAYER": "pubsub"},
-            "workshop.live.layers.RedisPubSubChannelLayer",  # channels-redis's, unpacking once
+            {"REDIS_URL": "redis://127.0.0.1:1/0", "WORKSHOP_REDIS_LAYER": "core"},
+            "channels_redis.core.RedisChannelLayer",
         ),
     ],
 )
