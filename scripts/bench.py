@@ -1645,9 +1645,6 @@ def summary(results: dict, targets: dict) -> str:
         log = r.get("server_log") or {}
         if log.get("tracebacks"):
             lines.append(f"{'':12} server log: {log['tracebacks']} traceback(s)")
-        if log.get("sent_back"):
-            sent = ", ".join(f"worker {w}: {n}" for w, n, _ in log["sent_back"])
-            lines.append(f"{'':12} sockets sent back: {sent}")
     if so := results.get(SCALEOUT):
         lines += scaleout_summary(so)
     for name, v in targets.items():
