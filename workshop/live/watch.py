@@ -61,15 +61,19 @@ class RedisWatch:
         self.started = time.time() - info["uptime_in_seconds"]
         return info["run_id"], ids
 
-    def lost(self, now: tuple[str, frozenset[int]]) -> str | None:
-        """What was lost since the last look, if anything."""
+    def lost(self, now: tuple[str, frozenset[int]]) -> tuple[str, float | None] | None:
+        """What was lost since the last look, if anything, and which sockets must come back:
+        those that joined their group before the time given (None: all of them)."""
         if self.seen is None:
             return None
         run_id, ids = self.seen
         if now[0] != run_id:
-            return "Redis restarted; its groups and anything queued are gone"
+            # Uptime is in whole seconds: a socket that joined up to a second after the
+            # restart is sent back too, rather than one from before it kept.
+            return "Redis restarted; its groups and anything queued are gone", self.started + 1.0
         if not ids <= now[1]:
-            return "the pub/sub subscriber connection was replaced; pushes may have been lost"
+            reason = "the pub/sub subscriber connection was replaced; pushes may have been lost"
+            return reason, None
         return None
 
     async def step(self) -> bool:
@@ -84,11 +88,8 @@ class RedisWatch:
             self.away = True
             return False
         caught_up = False
-        if reason := self.lost(now):
-            # Uptime is in whole seconds: a socket that joined up to a second after the
-            # restart is sent back too, rather than one from before it kept.
-            restarted = now[0] != self.seen[0]
-            sockets.reconnect_all(reason, self.started + 1.0 if restarted else None)
+        if found := self.lost(now):
+            sockets.reconnect_all(*found)
             caught_up = True
         if self.away:
             log.warning("Redis watch: Redis is back")
