@@ -66,6 +66,36 @@ async def test_a_replaced_subscriber_connection_asks_every_socket_to_reconnect(l
 
 
 @needs_redis
+async def test_a_subscriber_connection_left_with_nothing_subscribed_is_not_taken_for_lost(
+    live_workshop,
+):
+    """When a worker's last socket leaves, its subscriber connection has nothing subscribed
+    and Redis stops listing it as a pub/sub client; it is still the same connection, and
+    nothing was lost. (Seen with scripts/serve.py: every worker that emptied logged that
+    its connection was replaced.)"""
+    name = f"workshop-live-test:{uuid.uuid4().hex}"
+    subscriber = Redis.from_url(settings.REDIS_URL, client_name=name)
+    pubsub = subscriber.pubsub()
+    await pubsub.subscribe("watch-test")
+    watch = RedisWatch(settings.REDIS_URL, name, pubsub=True)
+    projector = await screen(live_workshop)
+    await projector.drain()
+    assert await watch.step() is False  # the baseline: one subscriber connection
+
+    await pubsub.unsubscribe("watch-test")
+    await pubsub.get_message(timeout=1)  # the unsubscribe's answer: nothing subscribed now
+    assert await watch.step() is False
+    assert await projector.nothing()
+
+    await pubsub.subscribe("watch-test")  # the next socket joins on the same connection
+    assert await watch.step() is False
+    await pubsub.aclose()
+    await subscriber.aclose()
+    await projector.close()
+    await watch.redis.aclose()
+
+
+@needs_redis
 async def test_after_a_restart_only_sockets_from_before_it_are_sent_back(live_workshop):
     """The look before this one saw another Redis run (as after a restart); these sockets
     joined the Redis running now, which INFO's uptime dates, so they stay."""

@@ -15,7 +15,8 @@ itself does not reliably tell the consumers:
 
 So each serving loop looks at Redis every CHECK seconds through a connection of its own:
 which Redis run it is (INFO run_id), and with pub/sub which subscriber connections carrying
-this worker's client name (settings.REDIS_CLIENT_NAME) exist (CLIENT LIST TYPE pubsub). If
+this worker's client name (settings.REDIS_CLIENT_NAME) exist (CLIENT LIST TYPE pubsub, and
+those seen at the last look by id, since one with nothing subscribed is not listed). If
 Redis is another run, or a subscriber connection seen at the last look is gone, every socket
 is asked to reconnect (sockets.py), and each is sent the current state when it is back.
 Pushes carry whole states, so the catch-up is complete. After a restart, sockets that joined
@@ -53,11 +54,19 @@ class RedisWatch:
         if not self.pubsub:
             info, ids = await self.redis.info("server"), frozenset()
         else:
+            # A subscriber connection with nothing subscribed (its worker's sockets have all
+            # left) is no longer listed as pub/sub, yet it is the same connection and nothing
+            # was lost: the connections seen last time are also looked up by id.
+            seen = sorted(self.seen[1]) if self.seen else []
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.info("server")
                 pipe.client_list(_type="pubsub")
-                info, clients = await pipe.execute()
-            ids = frozenset(int(c["id"]) for c in clients if c.get("name") == self.name)
+                if seen:
+                    pipe.client_list(client_id=seen)
+                info, *found = await pipe.execute()
+            ids = frozenset(
+                int(c["id"]) for clients in found for c in clients if c.get("name") == self.name
+            )
         self.started = time.time() - info["uptime_in_seconds"]
         return info["run_id"], ids
 
