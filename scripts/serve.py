@@ -36,8 +36,31 @@ def nginx_binary() -> str:
     return found
 
 
-def wait_until_listening(ports: list[int], workers: dict, timeout: float = 60) -> None:
-    """nginx starts once every worker accepts connections, so no phone meets a 502."""
+def static_files_problem(static_root: Path) -> str | None:
+    """Why nginx could not serve the static files from `static_root`, or None.
+
+    nginx serves /static/ itself (deploy/nginx.conf). Started as root, its workers run as
+    `nobody`, so every directory down to the files must be open to others as well."""
+    if not (static_root / "js" / "live.js").is_file():
+        return (
+            f"No static files in {static_root}: run `manage.py collectstatic --noinput` with "
+            "the same environment first (DJANGO_STATIC_ROOT or WORKSHOP_VAR_DIR choose where)."
+        )
+    runuser = shutil.which("runuser")
+    if os.geteuid() == 0 and runuser:
+        check = [runuser, "-u", "nobody", "--", "test", "-r", str(static_root / "js" / "live.js")]
+        if subprocess.run(check, capture_output=True).returncode != 0:
+            return (
+                f"nginx's workers run as `nobody` and cannot read {static_root}: make it and "
+                "the directories above it readable by others (chmod o+rx), or set "
+                "DJANGO_STATIC_ROOT to such a place and run collectstatic again."
+            )
+    return None
+
+
+def wait_until_listening(ports: list[int], workers: dict, stopping, timeout: float = 60) -> str:
+    """nginx starts once every worker accepts connections, so no phone meets a 502.
+    Returns why not, or "" once all listen."""
     deadline = time.monotonic() + timeout
     for port in ports:
         while True:
@@ -45,9 +68,14 @@ def wait_until_listening(ports: list[int], workers: dict, timeout: float = 60) -
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
             except OSError:
-                if workers[port].poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"the worker on port {port} did not start")
+                if workers[port].poll() is not None:
+                    return f"the worker on port {port} exited while starting"
+                if time.monotonic() > deadline:
+                    return f"the worker on port {port} did not listen within {timeout:.0f} s"
+                if stopping():
+                    return "stopped while the workers were starting"
                 time.sleep(0.1)
+    return ""
 
 
 def main() -> int:
@@ -72,9 +100,15 @@ def main() -> int:
         if args.worker_ports
         else [args.port + 1 + i for i in range(args.workers)]
     )
-    static_root = os.environ.get("DJANGO_STATIC_ROOT") or str(
-        Path(os.environ.get("WORKSHOP_VAR_DIR", ROOT / "var")) / "static"
+    static_root = Path(
+        os.environ.get("DJANGO_STATIC_ROOT")
+        or Path(os.environ.get("WORKSHOP_VAR_DIR", ROOT / "var")) / "static"
     )
+    nginx_path = nginx_binary()  # before any worker starts, so a refusal leaves none behind
+    problem = static_files_problem(static_root)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     prefix = Path(tempfile.mkdtemp(prefix="workshop-live-nginx-"))
     (prefix / "nginx.conf").write_text(
         (ROOT / "deploy" / "nginx.conf")
@@ -96,17 +130,6 @@ def main() -> int:
             cwd=ROOT,
         )  # fmt: skip
 
-    workers = {port: start_worker(port) for port in ports}
-    wait_until_listening(ports, workers)
-    nginx = subprocess.Popen(
-        [nginx_binary(), "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-         "-g", "daemon off;"],
-    )  # fmt: skip
-    print(
-        f"==> nginx on http://{args.host}:{args.port} in front of {len(ports)} daphne "
-        f"workers on ports {', '.join(map(str, ports))}",
-        flush=True,
-    )
     stopping = False
 
     def stop(signum, frame):
@@ -115,7 +138,23 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    try:
+    workers: dict[int, subprocess.Popen] = {}
+    nginx = None
+    try:  # whatever happens from here on, nothing this script started is left running
+        workers.update({port: start_worker(port) for port in ports})
+        failed = wait_until_listening(ports, workers, lambda: stopping)
+        if failed:
+            print(failed, file=sys.stderr, flush=True)
+            return 1
+        nginx = subprocess.Popen(
+            [nginx_path, "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
+             "-g", "daemon off;"],
+        )  # fmt: skip
+        print(
+            f"==> nginx on http://{args.host}:{args.port} in front of {len(ports)} daphne "
+            f"workers on ports {', '.join(map(str, ports))}",
+            flush=True,
+        )
         while not stopping:
             if nginx.poll() is not None:
                 print("==> nginx exited; stopping", file=sys.stderr, flush=True)
@@ -129,10 +168,11 @@ def main() -> int:
                     workers[port] = start_worker(port)
             time.sleep(0.2)
     finally:
-        for proc in [nginx, *workers.values()]:
+        started = [p for p in (nginx, *workers.values()) if p is not None]
+        for proc in started:
             if proc.poll() is None:
                 proc.terminate()
-        for proc in [nginx, *workers.values()]:
+        for proc in started:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,40 @@
+"""scripts/serve.py refuses, with a message saying why, what would give a broken room."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.processes import ROOT, app_env, free_port
+
+
+def _serve(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "scripts/serve.py", "--port", str(free_port()), *args],
+        cwd=ROOT, env=app_env(**env), capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+
+def test_several_workers_without_redis_are_refused():
+    result = _serve("--workers", "2")
+    assert result.returncode == 2
+    assert "Several workers need a shared channel layer: set REDIS_URL" in result.stderr
+
+
+def test_static_files_not_collected_are_refused_before_any_worker_starts(tmp_path):
+    result = _serve("--workers", "1", DJANGO_STATIC_ROOT=str(tmp_path / "nothing-here"))
+    assert result.returncode == 2
+    assert f"No static files in {tmp_path / 'nothing-here'}" in result.stderr
+    assert "collectstatic" in result.stderr
+    assert "==> nginx on" not in result.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="nginx's workers drop to `nobody` only under root")
+def test_static_files_that_nginx_workers_cannot_read_are_refused(tmp_path):
+    static = tmp_path / "static"  # pytest's own directories are closed to others
+    (static / "js").mkdir(parents=True)
+    (static / "js" / "live.js").write_text("// collected")
+    result = _serve("--workers", "1", DJANGO_STATIC_ROOT=str(static))
+    assert result.returncode == 2
+    assert f"nginx's workers run as `nobody` and cannot read {static}" in result.stderr
