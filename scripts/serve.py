@@ -58,6 +58,16 @@ def static_files_problem(static_root: Path) -> str | None:
     return None
 
 
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Twisted and nginx do
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def wait_until_listening(ports: list[int], workers: dict, stopping, timeout: float = 60) -> str:
     """nginx starts once every worker accepts connections, so no phone meets a 502.
     Returns why not, or "" once all listen."""
@@ -100,6 +110,15 @@ def main() -> int:
         if args.worker_ports
         else [args.port + 1 + i for i in range(args.workers)]
     )
+    taken = [
+        f"{host}:{port}"
+        for host, port in [(args.host, args.port), *(("127.0.0.1", p) for p in ports)]
+        if not port_free(host, port)
+    ]
+    if taken:
+        print(f"In use already: {', '.join(taken)}. Stop what listens there or choose "
+              "other ports (--port, --worker-ports).", file=sys.stderr)  # fmt: skip
+        return 2
     static_root = Path(
         os.environ.get("DJANGO_STATIC_ROOT")
         or Path(os.environ.get("WORKSHOP_VAR_DIR", ROOT / "var")) / "static"

@@ -1,6 +1,7 @@
 """scripts/serve.py refuses, with a message saying why, what would give a broken room."""
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -38,3 +39,14 @@ def test_static_files_that_nginx_workers_cannot_read_are_refused(tmp_path):
     result = _serve("--workers", "1", DJANGO_STATIC_ROOT=str(static))
     assert result.returncode == 2
     assert f"nginx's workers run as `nobody` and cannot read {static}" in result.stderr
+
+
+def test_a_worker_port_in_use_is_refused_before_anything_starts():
+    with socket.socket() as other:  # something else already has the worker's port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        result = _serve("--workers", "1", "--worker-ports", str(taken))
+    assert result.returncode == 2
+    assert f"In use already: 127.0.0.1:{taken}" in result.stderr
+    assert "==> nginx on" not in result.stdout
