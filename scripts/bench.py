@@ -234,7 +234,7 @@ class Server:
             *pin, PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "--proxy-headers",
             "workshop.asgi:application",
         ]  # fmt: skip
-        with self.log_path.open("w") as log:
+        with self.log_path.open("a") as log:  # a restart (worker-kill run) keeps the first log
             self.proc = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
@@ -292,6 +292,11 @@ class Server:
             proc.kill()
             proc.wait(timeout=5)
         return str(out.relative_to(ROOT)) if out.exists() else f"py-spy failed ({proc.returncode})"
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no chance to tidy up."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -393,13 +398,19 @@ def console_cookie(username: str) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
-def stored_ballots(poll_id: int) -> dict[int, int]:
-    """{attendee id: theme id} for the poll, read from the database."""
+def stored_ballots(poll_id: int, keys: bool = False) -> dict[int, int | tuple[int, str]]:
+    """{attendee id: theme id} for the poll, read from the database; with keys=True,
+    {attendee id: (theme id, the tap's idempotency key)}."""
     from django.db import connection
 
     from voting.models import Ballot
 
-    rows = dict(Ballot.objects.filter(poll_id=poll_id).values_list("attendee_id", "theme_id"))
+    ballots = Ballot.objects.filter(poll_id=poll_id)
+    rows = (
+        {a: (t, k) for a, t, k in ballots.values_list("attendee_id", "theme_id", "key")}
+        if keys
+        else dict(ballots.values_list("attendee_id", "theme_id"))
+    )
     connection.close()  # called through a worker thread: do not leave its connection open
     return rows
 
@@ -620,6 +631,7 @@ async def vote_run(
     services_cpu: dict | None = None,
     probe=None,
     restart_redis=None,
+    kill_worker: bool = False,
 ) -> None:
     """Phones connect (each to the worker on its port), then `voters` of them (default all)
     vote. The projector is connected to the first worker. With several workers, server
@@ -710,6 +722,8 @@ async def vote_run(
                 result["redis_restart"] = await redis_restart_recovery(
                     servers, ready, restart_redis
                 )
+            if kill_worker:
+                result["worker_killed"] = await worker_kill_recovery(servers, ready, poll_id)
     finally:
         listener.cancel()
         with contextlib.suppress(BaseException):
@@ -924,6 +938,154 @@ async def redis_restart_recovery(servers: list[Server], phones: list[Phone], res
         "p50_back_ms": ms(pct(spans, 50)),
         "all_back_ms": ms(spans[-1]) if len(spans) == len(ready) and spans else None,
         "server_cpu_seconds": round(servers_cpu(servers) - cpu0, 2),
+    }
+
+
+KILL_AFTER = 0.1  # seconds into the second burst when the last worker is killed
+RESTART_AFTER = 1.0  # as scripts/serve.py: a dead worker is started again after a second
+HANDSHAKE_TIMEOUT = 60.0  # a browser waits long for a handshake; the bench's phones 60 s
+
+
+async def worker_kill_recovery(servers: list[Server], phones: list[Phone], poll_id: int) -> dict:
+    """A worker dies in the middle of a vote burst (SIGKILL) and is started again a second
+    later, as scripts/serve.py does. Every phone changes its vote (a fresh key per tap);
+    KILL_AFTER seconds in, the last worker is killed. Each phone does what htmx's ws
+    extension and live.js do: after the abnormal close it waits a random time (htmx's
+    "full-jitter": up to 1 s, doubling per failed attempt, at most 64 s), reconnects, and
+    resends the vote it has no answer for with the same key. It tries its own worker first
+    and, refused, the others, as nginx's next-upstream does. Then the database is checked
+    exactly: one ballot per phone, with its last choice and that tap's key."""
+    ready = [p for p in phones if p.error is None]
+    victim = servers[-1]
+    for phone in ready:
+        phone.ws.listen(None)
+    messages, last_tap = {}, {}  # phone.theme stays the first burst's choice (its figures)
+    for i, phone in enumerate(ready):
+        theme = phone.themes[(i + 1) % len(phone.themes)]  # a change from the first vote
+        last_tap[phone.attendee_id] = (int(theme), uuid.uuid4().hex)
+        messages[id(phone)] = json.dumps(
+            {"action": "vote", "poll": phone.poll, "theme": theme,
+             "key": last_tap[phone.attendee_id][1]}
+        )  # fmt: skip
+    acked: dict[int, float] = {}
+    refused: dict[int, str] = {}
+    resent: set[int] = set()
+    reconnected: dict[int, int] = {}  # port -> phones that came back there
+    attempts = [0]
+    killed_at: list[float] = []
+    back_at: list[float] = []
+
+    async def answer(phone: Phone) -> str:
+        while True:
+            frame = await phone.ws.recv()
+            if ACK in frame or REFUSAL in frame:
+                return frame
+
+    async def reconnect(phone: Phone) -> None:
+        order = [phone.port, *(s.port for s in servers if s.port != phone.port)]
+        retry = 0
+        while True:
+            await asyncio.sleep(random.random() * 2 ** min(retry, 6))
+            retry += 1
+            for port in order:
+                attempts[0] += 1
+                try:
+                    ws = await ws_connect(
+                        f"ws://127.0.0.1:{port}/ws/j/{JOIN_CODE}/", port=port, cookie=phone.cookie
+                    )
+                    card = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT)
+                except (OSError, bench_ws.Closed, TimeoutError):
+                    continue
+                if 'id="phone-live"' in card:
+                    phone.ws = ws
+                    reconnected[port] = reconnected.get(port, 0) + 1
+                    back_at.append(time.perf_counter())
+                    return
+                await ws.close()
+
+    async def vote(phone: Phone) -> None:
+        original, sent = phone.ws, False
+        while id(phone) not in acked and id(phone) not in refused:
+            try:
+                if not sent:
+                    phone.ws.send_frame(phone.ws.frame(messages[id(phone)]))
+                    sent = True
+                frame = await answer(phone)
+                if ACK in frame:
+                    acked[id(phone)] = time.perf_counter()
+                else:
+                    refused[id(phone)] = re.sub(r"<[^>]+>", "", frame).strip()[:200]
+            except bench_ws.Closed:
+                await reconnect(phone)
+                resent.add(id(phone))
+                sent = False
+        if phone.port == victim.port and phone.ws is original:
+            # answered before the kill: its socket goes down with the worker all the same,
+            # and the phone reconnects like the others (nothing to resend)
+            with contextlib.suppress(bench_ws.Closed):
+                while True:
+                    await phone.ws.recv()
+            await reconnect(phone)
+
+    async def kill_and_restart() -> None:
+        await asyncio.sleep(KILL_AFTER)
+        await asyncio.to_thread(victim.kill)
+        killed_at.append(time.perf_counter())
+        await asyncio.sleep(RESTART_AFTER)
+        await asyncio.to_thread(victim.start)
+
+    on_victim = [p for p in ready if p.port == victim.port]
+    started = time.perf_counter()
+    survivors_cpu0 = sum(proc_cpu_seconds(s.pid) for s in servers[:-1])
+    killer = asyncio.create_task(kill_and_restart())
+    voting = [asyncio.create_task(vote(p)) for p in ready]
+    await killer
+    restarted_at = time.perf_counter()
+    restarted_cpu0 = proc_cpu_seconds(victim.pid)
+    unacked_at_kill = sum(1 for p in on_victim if id(p) not in acked or acked[id(p)] > killed_at[0])
+    _, pending = await asyncio.wait(voting, timeout=RECOVERY_TIMEOUT)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    stored = await asyncio.to_thread(stored_ballots, poll_id, keys=True)
+    kill = killed_at[0]
+    after_kill = sorted(at - kill for at in acked.values() if at > kill)
+    back = sorted(at - kill for at in back_at)
+    wrong = [p for p in ready if stored.get(p.attendee_id) != last_tap[p.attendee_id]]
+    return {
+        "phones": len(ready),
+        "phones_on_killed_worker": len(on_victim),
+        "killed_after_ms": ms(kill - started),
+        "worker_back_after_ms": ms(restarted_at - kill),
+        "ballots_acked_before_kill": sum(at <= kill for at in acked.values()),
+        "ballots_unacked_on_killed_worker": unacked_at_kill,
+        "ballots_resent": len(resent),
+        "ballots_acked": len(acked),
+        "ballots_refused": len(refused),
+        "refusal_example": next(iter(refused.values()), None),
+        "phones_reconnected_to": {
+            ("the restarted worker" if port == victim.port else f"worker on {port}"): n
+            for port, n in reconnected.items()
+        },
+        "connect_attempts": attempts[0],
+        "p50_phone_back_after_kill_ms": ms(pct(back, 50)),
+        "all_phones_back_after_kill_ms": ms(back[-1]) if len(back) >= len(on_victim) else None,
+        "ballots_stored": len(stored),
+        "ballots_not_as_last_tapped": len(wrong),
+        "not_as_last_tapped_example": (
+            {"attendee": wrong[0].attendee_id, "stored": stored.get(wrong[0].attendee_id)}
+            if wrong
+            else None
+        ),
+        "p50_ack_after_kill_ms": ms(pct(after_kill, 50)),
+        "all_acked_after_kill_ms": ms(after_kill[-1])
+        if len(acked) == len(ready) and after_kill
+        else None,
+        "survivors_cpu_seconds": round(
+            sum(proc_cpu_seconds(s.pid) for s in servers[:-1]) - survivors_cpu0, 2
+        ),
+        "restarted_worker_cpu_seconds": round(proc_cpu_seconds(victim.pid) - restarted_cpu0, 2),
+        "within_seconds": round(time.perf_counter() - restarted_at, 1),
     }
 
 
@@ -1168,7 +1330,7 @@ def scaleout_pinning(pin: str) -> str:
 
 def run_scaleout(
     workers: int, phones: int, voters: int | None, services: Path, pin: str,
-    redis_restart: bool = False,
+    redis_restart: bool = False, kill_worker: bool = False,
 ) -> dict:  # fmt: skip
     """One measurement: a fresh PostgreSQL database, a flushed Redis, `workers` daphne
     processes; phones dealt to the workers in turn (client-side, no nginx), then a burst."""
@@ -1216,11 +1378,12 @@ def run_scaleout(
             voters=voters, services_cpu=services_cpu,
             probe=PgProbe(f"{server_url}/{database}", info["poll_id"]),
             restart_redis=(lambda: services_restart_redis(services)) if redis_restart else None,
+            kill_worker=kill_worker,
         )  # fmt: skip
 
         run_within_deadline(
             SCALEOUT, runner, servers, phones_, result,
-            extra=RECOVERY_TIMEOUT if redis_restart else 0.0,
+            extra=RECOVERY_TIMEOUT * (redis_restart + kill_worker),
         )  # fmt: skip
         for worker, server in zip(result.get("workers") or [], servers, strict=False):
             if found := gc_seconds(var, server.pid, result.get("voting_window_epoch")):
@@ -1330,6 +1493,8 @@ def scaleout_all(args) -> dict:
         extra = ["--services", str(services), "--pin", args.pin]
         if args.redis_restart:
             extra.append("--redis-restart")
+        if args.kill_worker:
+            extra.append("--kill-worker")
         if args.voters:
             extra += ["--voters", str(args.voters)]
         for i, n in enumerate(plan, 1):
@@ -1426,7 +1591,7 @@ def run_child(mode: str, args, extra: list[str] = (), phones: int | None = None)
         command += ["--phones", str(phones or args.phones)]
     child = subprocess.Popen([*command, *extra], cwd=ROOT)
     try:
-        child.wait(timeout=DEADLINES[mode] + RECOVERY_TIMEOUT + 300)
+        child.wait(timeout=DEADLINES[mode] + 2 * RECOVERY_TIMEOUT + 300)
     except BaseException as stop:  # a timeout, or this process told to stop: the child first
         child.terminate()  # its finally stops its servers
         try:
@@ -1680,6 +1845,11 @@ def main() -> int:
         "--redis-restart", action="store_true",
         help="scaleout: after the pushes, restart Redis and time every phone coming back",
     )  # fmt: skip
+    parser.add_argument(
+        "--kill-worker", action="store_true",
+        help="scaleout: after the pushes, a second burst in which the last worker is killed "
+        "and restarted; checks every ballot is stored exactly once",
+    )  # fmt: skip
     parser.add_argument("--json-out", type=Path, help="also write the JSON here")
     parser.add_argument("--child-json", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
@@ -1693,7 +1863,13 @@ def main() -> int:
         phones = args.phones or DEFAULT_PHONES[args.mode]
         if args.mode == SCALEOUT:
             result = run_scaleout(
-                args.workers, phones, args.voters, args.services, args.pin, args.redis_restart
+                args.workers,
+                phones,
+                args.voters,
+                args.services,
+                args.pin,
+                args.redis_restart,
+                args.kill_worker,
             )
         else:
             result = run_mode(args.mode, phones, args.rate)

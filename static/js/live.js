@@ -15,7 +15,38 @@
       el.textContent = on ? "Live" : "Reconnecting…";
     });
   }
-  document.addEventListener("htmx:wsOpen", function () { setStatus(true); });
+  document.addEventListener("htmx:wsOpen", function () { setStatus(true); resendOnNextCard = true; });
+
+  // A vote sent on a socket that then died (a worker killed, a phone off the Wi-Fi) has no
+  // answer and htmx does not send it again. The last such vote is kept until an answer shows
+  // it counted (the card marks that theme as chosen) or refused it; after a reconnect it is
+  // sent again with the same key, so a ballot the server had already stored is not counted
+  // twice. If the reconnected card shows that vote is no longer open, it is dropped: the
+  // card then says what counted.
+  var pendingVote = null, resendOnNextCard = false;
+  document.addEventListener("htmx:wsAfterSend", function (event) {
+    var sent;
+    try { sent = JSON.parse(event.detail.message); } catch (e) { return; }
+    if (sent && sent.action === "vote" && sent.key) {
+      pendingVote = { poll: String(sent.poll), theme: String(sent.theme), message: event.detail.message };
+    }
+  });
+  function settleVote(detail) {
+    if (!pendingVote) return;
+    var card = document.getElementById("phone-live");
+    if (/class="flash flash--error"/.test(detail.message)) { pendingVote = null; return; }
+    if (!card || detail.message.indexOf('id="phone-live"') < 0) return;
+    var ballot = card.querySelector('input[name="poll"][value="' + pendingVote.poll + '"]');
+    if (!ballot) { pendingVote = null; resendOnNextCard = false; return; }  // no longer open
+    var chosen = card.querySelector(".option--chosen");
+    var form = chosen && chosen.closest("form");
+    var theme = form && form.querySelector('input[name="theme"]');
+    if (theme && theme.value === pendingVote.theme) { pendingVote = null; resendOnNextCard = false; return; }
+    if (resendOnNextCard && detail.socketWrapper) {
+      resendOnNextCard = false;
+      detail.socketWrapper.send(pendingVote.message);
+    }
+  }
   // Before a 4011 the server says over how many seconds its clients should spread their
   // return (workshop/live/sockets.py), so that a full hall does not come back all at once.
   var reconnectWindow = 2;
@@ -111,6 +142,7 @@
   }
   document.addEventListener("DOMContentLoaded", fitScreen);
   document.addEventListener("htmx:wsAfterMessage", fitScreen);
+  document.addEventListener("htmx:wsAfterMessage", function (event) { settleVote(event.detail || {}); });
   window.addEventListener("resize", fitScreen);
 
   // Console shortcuts: a key clicks the visible, enabled button that declares it.
