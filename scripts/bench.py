@@ -220,7 +220,9 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 class Server:
-    """daphne as `make run` starts it, on the given CPUs, with a raised open-file limit."""
+    """daphne as `make run` starts it, on the given CPUs, with a raised open-file limit.
+    BENCH_DAPHNE_ARGS adds daphne options (a later one wins: `--websocket_connect_timeout 5`
+    measures daphne's default)."""
 
     def __init__(self, env: dict, var: Path, cpus: str | None, name: str = "daphne"):
         self.env, self.log_path, self.cpus = env, var / f"{name}.log", cpus
@@ -232,7 +234,8 @@ class Server:
         command = [
             "bash", "-c", f'ulimit -n {NOFILE} 2>/dev/null || ulimit -n hard; exec "$@"', "bash",
             *pin, PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "--proxy-headers",
-            "workshop.asgi:application",
+            "--websocket_connect_timeout", "120",
+            *os.environ.get("BENCH_DAPHNE_ARGS", "").split(), "workshop.asgi:application",
         ]  # fmt: skip
         with self.log_path.open("a") as log:  # a restart (worker-kill run) keeps the first log
             self.proc = subprocess.Popen(
@@ -943,7 +946,7 @@ async def redis_restart_recovery(servers: list[Server], phones: list[Phone], res
 
 KILL_AFTER = 0.1  # seconds into the second burst when the last worker is killed
 RESTART_AFTER = 1.0  # as scripts/serve.py: a dead worker is started again after a second
-HANDSHAKE_TIMEOUT = 60.0  # a browser waits long for a handshake; the bench's phones 60 s
+HANDSHAKE_TIMEOUT = float(os.environ.get("BENCH_HANDSHAKE_TIMEOUT", 60))  # phones' patience
 
 
 async def worker_kill_recovery(servers: list[Server], phones: list[Phone], poll_id: int) -> dict:
@@ -990,10 +993,14 @@ async def worker_kill_recovery(servers: list[Server], phones: list[Phone], poll_
             for port in order:
                 attempts[0] += 1
                 try:
-                    ws = await ws_connect(
-                        f"ws://127.0.0.1:{port}/ws/j/{JOIN_CODE}/", port=port, cookie=phone.cookie
-                    )
-                    card = await asyncio.wait_for(ws.recv(), HANDSHAKE_TIMEOUT)
+                    async with asyncio.timeout(HANDSHAKE_TIMEOUT):
+                        ws = await bench_ws.connect(
+                            f"ws://127.0.0.1:{port}/ws/j/{JOIN_CODE}/",
+                            headers=[("Origin", f"http://127.0.0.1:{port}"),
+                                     ("Cookie", phone.cookie)],
+                            timeout=HANDSHAKE_TIMEOUT,
+                        )  # fmt: skip
+                        card = await ws.recv()
                 except (OSError, bench_ws.Closed, TimeoutError):
                     continue
                 if 'id="phone-live"' in card:

@@ -29,4 +29,8 @@ $($PY manage.py show_urls --base "$base")
  Stop with Ctrl-C.
 
 MSG
-exec .venv/bin/daphne -b "$HOST" -p "$PORT" --proxy-headers workshop.asgi:application
+# --websocket_connect_timeout: daphne refuses a socket not accepted within 5 s by default; when
+# a whole room reconnects at once (after a restart) most wait longer in the queue, are refused
+# after the work is done, and come back again (docs/performance.md, "A worker killed").
+exec .venv/bin/daphne -b "$HOST" -p "$PORT" --proxy-headers --websocket_connect_timeout 120 \
+  workshop.asgi:application

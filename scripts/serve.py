@@ -25,6 +25,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# daphne refuses a WebSocket its application has not accepted within 5 s by default. When a
+# whole room reconnects at once (a worker or Redis restarted), most handshakes wait longer
+# than that in the worker's queue, are refused after the work is done, and the phones try
+# again: 5,000 phones on one restarted worker were not all back after 240 s; with 120 s, all
+# were back in 66 s (docs/performance.md, "A worker killed under a full room"). make run too.
+CONNECT_TIMEOUT = 120
 
 
 def nginx_binary() -> str:
@@ -145,7 +151,8 @@ def main() -> int:
     def start_worker(port: int) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "daphne", "--proxy-headers", "-b", "127.0.0.1",
-             "-p", str(port), "workshop.asgi:application"],
+             "-p", str(port), "--websocket_connect_timeout", str(CONNECT_TIMEOUT),
+             "workshop.asgi:application"],
             cwd=ROOT,
         )  # fmt: skip
 

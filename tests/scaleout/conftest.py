@@ -57,7 +57,7 @@ class Cluster:
         log = (self.var / f"daphne-{port}.log").open("a")
         self.workers[port] = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "workshop.asgi:application"],
+             "--websocket_connect_timeout", "120", "workshop.asgi:application"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 30
