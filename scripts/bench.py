@@ -946,7 +946,7 @@ async def redis_restart_recovery(servers: list[Server], phones: list[Phone], res
 
 KILL_AFTER = 0.1  # seconds into the second burst when the last worker is killed
 RESTART_AFTER = 1.0  # as scripts/serve.py: a dead worker is started again after a second
-HANDSHAKE_TIMEOUT = float(os.environ.get("BENCH_HANDSHAKE_TIMEOUT", 60))  # phones' patience
+HANDSHAKE_TIMEOUT = float(os.environ.get("BENCH_HANDSHAKE_TIMEOUT", 120))  # as daphne
 
 
 async def worker_kill_recovery(servers: list[Server], phones: list[Phone], poll_id: int) -> dict:
