@@ -1,9 +1,12 @@
 """scripts/serve.py refuses, with a message saying why, what would give a broken room."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +53,28 @@ def test_a_worker_port_in_use_is_refused_before_anything_starts():
     assert result.returncode == 2
     assert f"In use already: 127.0.0.1:{taken}" in result.stderr
     assert "==> nginx on" not in result.stdout
+
+
+@pytest.fixture
+def static_root():
+    """Collected static files (one is enough for serve.py's check) where anyone can read."""
+    static = Path(tempfile.mkdtemp(prefix="wl-serve-static-"))
+    static.chmod(0o755)
+    (static / "js").mkdir()
+    (static / "js" / "live.js").write_text("// collected")
+    yield static
+    shutil.rmtree(static, ignore_errors=True)
+
+
+def test_a_worker_that_cannot_start_stops_serve_and_leaves_nothing_running(static_root):
+    static = static_root
+    port = free_port()
+    result = _serve(
+        "--workers", "1", "--worker-ports", str(port),
+        DJANGO_STATIC_ROOT=str(static), DJANGO_SETTINGS_MODULE="workshop.no_such_settings",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"the worker on port {port} exited while starting" in result.stderr
+    assert "==> nginx on" not in result.stdout
+    leftover = subprocess.run(["pgrep", "-f", f"daphne.*-p {port} "], capture_output=True)
+    assert leftover.returncode == 1, leftover.stdout  # no process matched

@@ -29,7 +29,9 @@ QUIET = 2.0  # seconds: the errors of one outage close the sockets once
 # closing, the worker tells each client the window to pick its moment from, sized so that
 # arrivals stay under RETURNS_PER_SECOND; live.js reads it (daphne cannot send a close
 # reason, so it goes as a frame of its own: an HTML comment, which htmx swaps into nothing).
-RETURNS_PER_SECOND = 40
+# 80 a second is what one worker connected on the 2-core bench machine; it was 40 while
+# daphne still refused handshakes not accepted within 5 s (now 120 s: scripts/serve.py).
+RETURNS_PER_SECOND = 80
 MIN_WINDOW = 2  # seconds: live.js's pause before this existed (0.5-2 s)
 
 # Each open socket's consumer, and when it joined its group (time.time(), taken before the
