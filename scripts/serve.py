@@ -98,24 +98,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, help="how many daphne workers (default 2)")
     parser.add_argument(
         "--worker-ports", help="comma-separated ports for the workers (default: port+1...)"
     )
     args = parser.parse_args()
 
-    if args.workers > 1 and not os.environ.get("REDIS_URL"):
+    listed = [int(p) for p in args.worker_ports.split(",")] if args.worker_ports else None
+    if listed and args.workers and len(listed) != args.workers:
+        print(f"--workers {args.workers} but {len(listed)} --worker-ports: give as many "
+              "ports as workers, or only one of the two.", file=sys.stderr)  # fmt: skip
+        return 2
+    workers = len(listed) if listed else args.workers or 2
+    ports = listed or [args.port + 1 + i for i in range(workers)]
+    if workers > 1 and not os.environ.get("REDIS_URL"):
         print(
             "Several workers need a shared channel layer: set REDIS_URL "
             "(e.g. redis://127.0.0.1:6379/0), and DATABASE_URL for PostgreSQL.",
             file=sys.stderr,
         )
         return 2
-    ports = (
-        [int(p) for p in args.worker_ports.split(",")]
-        if args.worker_ports
-        else [args.port + 1 + i for i in range(args.workers)]
-    )
     taken = [
         f"{host}:{port}"
         for host, port in [(args.host, args.port), *(("127.0.0.1", p) for p in ports)]

@@ -14,6 +14,9 @@ from tests.processes import ROOT, app_env, free_port
 
 
 def _serve(*args: str, **env: str) -> subprocess.CompletedProcess:
+    if "--worker-ports" not in args:  # serve.py's default, the ports after --port, may be taken
+        workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 2
+        args = (*args, "--worker-ports", ",".join(str(free_port()) for _ in range(workers)))
     return subprocess.run(
         [sys.executable, "scripts/serve.py", "--port", str(free_port()), *args],
         cwd=ROOT, env=app_env(**env), capture_output=True, text=True, timeout=30,
@@ -24,6 +27,16 @@ def test_several_workers_without_redis_are_refused():
     result = _serve("--workers", "2")
     assert result.returncode == 2
     assert "Several workers need a shared channel layer: set REDIS_URL" in result.stderr
+
+
+def test_several_worker_ports_count_as_several_workers():
+    # two ports and no --workers: two workers, so Redis is needed just the same
+    result = _serve("--worker-ports", f"{free_port()},{free_port()}")
+    assert result.returncode == 2
+    assert "Several workers need a shared channel layer" in result.stderr
+    result = _serve("--workers", "1", "--worker-ports", f"{free_port()},{free_port()}")
+    assert result.returncode == 2
+    assert "--workers 1 but 2 --worker-ports" in result.stderr
 
 
 def test_static_files_not_collected_are_refused_before_any_worker_starts(tmp_path):
