@@ -10,7 +10,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from workshop.live import transport  # noqa: E402
+from workshop.live import handshake, transport  # noqa: E402
 from workshop.live.render import templates_compile  # noqa: E402
 from workshop.routing import websocket_urlpatterns  # noqa: E402
 
@@ -25,6 +25,7 @@ templates_compile()
 
 if settings.EAGER_WRITES:
     transport.install()
+handshake.install()
 
 # Garbage collection, tuned for a server that holds thousands of sockets (figures in
 # docs/performance.md). Everything loaded so far lives as long as the process: freeze it, so
