@@ -9,9 +9,12 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -238,3 +241,77 @@ def restart_redis() -> None:
         check=True, timeout=30,
     )  # fmt: skip
     assert redis.Redis.from_url(os.environ["REDIS_URL"]).ping()
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_for(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {timeout}s")
+        time.sleep(0.1)
+
+
+def worker_pid(port: int) -> int:
+    """The daphne process serve.py started for `port` (found in /proc by its command line)."""
+    wanted = ["-m", "daphne", "--proxy-headers", "-b", "127.0.0.1", "-p", str(port)]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        if args[1 : 1 + len(wanted)] == wanted:
+            return int(cmdline.parent.name)
+    raise AssertionError(f"no daphne worker on port {port}")
+
+
+def sockets_on(port: int) -> int:
+    """Established TCP connections whose server end is `port` on loopback."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1 for fields in (line.split() for line in lines)
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01"
+    )  # fmt: skip
+
+
+@pytest.fixture
+def serve(cluster):
+    """serve.py with two workers on ports of the test's choosing; stopped with SIGTERM.
+
+    Its static files are collected into a directory open to others, as an install would
+    have them: nginx's workers run as `nobody` when the tests run as root."""
+    static = Path(tempfile.mkdtemp(prefix="wl-serve-static-"))
+    static.chmod(0o755)
+    env = {**cluster.env, "DJANGO_STATIC_ROOT": str(static)}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT, env=env, check=True, timeout=60,
+    )  # fmt: skip
+    port, workers = free_port(), [free_port(), free_port()]
+    log_path = cluster.var / "serve.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "scripts/serve.py", "--workers", "2", "--port", str(port),
+             "--worker-ports", ",".join(map(str, workers))],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: "==> nginx on" in log_path.read_text() and listening(port), "serve.py up")
+        yield port, workers, proc, log_path
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+        shutil.rmtree(static, ignore_errors=True)
+    assert "Traceback" not in log_path.read_text(), log_path.read_text()
