@@ -434,12 +434,12 @@ class Phone:
         self.themes: list[str] = []
 
 
-def ws_connect(url: str, *, port: int, cookie: str | None = None):
+def ws_connect(url: str, *, port: int, cookie: str | None = None, timeout: float = CONNECT_TIMEOUT):
     """A lean client (scripts/bench_ws.py): it shares the machine with the server."""
     headers = [("Origin", f"http://127.0.0.1:{port}")]
     if cookie:
         headers.append(("Cookie", cookie))
-    return bench_ws.connect(url, headers=headers, timeout=CONNECT_TIMEOUT)
+    return bench_ws.connect(url, headers=headers, timeout=timeout)
 
 
 async def phone_connect(phone: Phone, gate: asyncio.Semaphore) -> None:
@@ -994,11 +994,9 @@ async def worker_kill_recovery(servers: list[Server], phones: list[Phone], poll_
                 attempts[0] += 1
                 try:
                     async with asyncio.timeout(HANDSHAKE_TIMEOUT):
-                        ws = await bench_ws.connect(
+                        ws = await ws_connect(
                             f"ws://127.0.0.1:{port}/ws/j/{JOIN_CODE}/",
-                            headers=[("Origin", f"http://127.0.0.1:{port}"),
-                                     ("Cookie", phone.cookie)],
-                            timeout=HANDSHAKE_TIMEOUT,
+                            port=port, cookie=phone.cookie, timeout=HANDSHAKE_TIMEOUT,
                         )  # fmt: skip
                         card = await ws.recv()
                 except (OSError, bench_ws.Closed, TimeoutError):
