@@ -1,7 +1,7 @@
 from django import forms
 
 from panel.models import BoardPost
-from workshop.forms import IdField, MessageForm
+from workshop.forms import IdField, KeyField, MessageForm
 
 
 class QuestionForm(MessageForm):
@@ -12,6 +12,8 @@ class QuestionForm(MessageForm):
     theme = IdField(required=False)
     panellist = IdField(required=False)
     author_name = forms.CharField(max_length=1_000, required=False, strip=False)
+    # Chosen by the phone for each text it sends; a resend after a reconnect carries the same.
+    key = KeyField(required=False)
 
 
 class UpvoteForm(MessageForm):
@@ -26,3 +28,4 @@ class BoardPostForm(MessageForm):
     kind = forms.ChoiceField(choices=BoardPost.Kind.choices, required=False)
     text = forms.CharField(max_length=10_000, required=False, strip=False)
     theme = IdField(required=False)
+    key = KeyField(required=False)  # as QuestionForm's

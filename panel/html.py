@@ -56,13 +56,18 @@ def my_pending(*, items: list[str]) -> str:
     )
 
 
-def cleared_textarea(textarea_id: str, counter_id: str) -> str:
-    """After a text was accepted over the socket: an empty box, the rest of the form kept."""
+def text_box(prefix: str, text: str = "") -> str:
+    """A question's or a view's box, its character counter and its idempotency key (empty:
+    live.js makes one when the text is sent). The page renders it (`text` kept after a
+    refused post); after a text was accepted over the socket the server sends it again,
+    empty, in place of the old: the box cleared, the counter back at the full limit, no key,
+    so the next text gets a new one. `prefix` is the form's: "q" for questions, "p" for views."""
     return format_html(
-        '<textarea id="{}" name="text" rows="3" maxlength="{}" required data-counter="{}" '
-        'aria-describedby="{}"></textarea>',
-        textarea_id,
-        TEXT_LIMIT,
-        counter_id,
-        counter_id,
+        '<textarea id="{p}-text" name="text" rows="3" maxlength="{limit}" required '
+        'data-counter="{p}-count" aria-describedby="{p}-count">{text}</textarea>'
+        '<p class="help" id="{p}-count">Up to {limit} characters.</p>'
+        '<input type="hidden" id="{p}-key" name="key" value="" data-draft-key>',
+        p=prefix,
+        limit=TEXT_LIMIT,
+        text=text,
     )

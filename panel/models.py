@@ -92,10 +92,23 @@ class Question(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The phone's idempotency key: a resend of the same question is not a new one.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["workshop", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendee", "key"],
+                condition=~models.Q(key=""),
+                name="one_question_per_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]
@@ -137,9 +150,22 @@ class BoardPost(models.Model):
     )
     hidden = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The phone's idempotency key: a resend of the same view is not a new one.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendee", "key"],
+                condition=~models.Q(key=""),
+                name="one_board_post_per_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text[:50]}"

@@ -61,6 +61,27 @@ def _rate_limit(model, attendee: Attendee, per_minute: int, what: str) -> None:
         )
 
 
+def _sent_before(model, attendee: Attendee, key: str):
+    """The question or view this attendee already sent under this idempotency key, if any.
+    A phone sends a text again, with the same key, when its socket died before the answer
+    (the first send may or may not have been stored); that resend is answered like the first
+    and stores nothing."""
+    return model.objects.filter(attendee=attendee, key=key).first() if key else None
+
+
+def _create_once(model, attendee: Attendee, key: str, **fields):
+    """Create the row, or return the one a concurrent send of the same key stored first (two
+    workers can take the two sends at once; the unique constraint decides)."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(attendee=attendee, key=key, **fields), True
+    except IntegrityError:
+        earlier = _sent_before(model, attendee, key)
+        if earlier is None:
+            raise
+        return earlier, False
+
+
 def _theme(workshop: Workshop, theme_id: int | None) -> Theme | None:
     if not theme_id:
         return None
@@ -79,11 +100,15 @@ def question_submit(
     theme_id: int | None = None,
     panellist_id: int | None = None,
     author_name: str = "",
+    key: str = "",
 ) -> Question:
     """A question from a phone. Waits for approval when the workshop moderates questions,
     else goes live at once. Refuses empty, over-long or control-character text, a theme or
-    panellist not of this workshop, a stranger, and more than QUESTIONS_PER_MINUTE a minute."""
+    panellist not of this workshop, a stranger, and more than QUESTIONS_PER_MINUTE a minute.
+    A question this attendee already sent under `key` is returned as it is (a resend)."""
     attendee = _attendee(workshop, attendee_id)
+    if earlier := _sent_before(Question, attendee, key):
+        return earlier
     text = text_clean(text)
     name = ""
     if (author_name or "").strip():
@@ -98,9 +123,11 @@ def question_submit(
             raise ValidationError("Choose a panellist from the list.")
     _rate_limit(Question, attendee, QUESTIONS_PER_MINUTE, "questions")
     moderated = workshop.moderate_questions
-    question = Question.objects.create(
+    question, new = _create_once(
+        Question,
+        attendee,
+        key,
         workshop=workshop,
-        attendee=attendee,
         text=text,
         author_name=name,
         theme=theme,
@@ -108,7 +135,8 @@ def question_submit(
         status=Question.Status.PENDING if moderated else Question.Status.LIVE,
         approved_at=None if moderated else timezone.now(),
     )
-    _panel_touch(workshop.pk)
+    if new:
+        _panel_touch(workshop.pk)
     return question
 
 
@@ -215,19 +243,29 @@ def question_unvote(*, workshop: Workshop, question_id: int, attendee_id: int | 
 
 @transaction.atomic
 def board_post_submit(
-    *, workshop: Workshop, attendee_id: int | None, kind: str, text: str, theme_id: int | None
+    *,
+    workshop: Workshop,
+    attendee_id: int | None,
+    kind: str,
+    text: str,
+    theme_id: int | None,
+    key: str = "",
 ) -> BoardPost:
-    """A view on an opportunity or a challenge; shown on the board at once."""
+    """A view on an opportunity or a challenge; shown on the board at once. A view this
+    attendee already sent under `key` is returned as it is (a resend)."""
     attendee = _attendee(workshop, attendee_id)
+    if earlier := _sent_before(BoardPost, attendee, key):
+        return earlier
     if kind not in BoardPost.Kind.values:
         raise ValidationError("Say whether it is an opportunity or a challenge.")
     text = text_clean(text, what="Your view")
     theme = _theme(workshop, theme_id)
     _rate_limit(BoardPost, attendee, POSTS_PER_MINUTE, "views")
-    post = BoardPost.objects.create(
-        workshop=workshop, attendee=attendee, kind=kind, text=text, theme=theme
+    post, new = _create_once(
+        BoardPost, attendee, key, workshop=workshop, kind=kind, text=text, theme=theme
     )
-    _panel_touch(workshop.pk)
+    if new:
+        _panel_touch(workshop.pk)
     return post
 
 

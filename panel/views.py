@@ -108,6 +108,7 @@ def phone_ask(request, *, workshop):
         question = question_submit(
             workshop=workshop, attendee_id=request.attendee_id, text=d["text"],
             theme_id=d["theme"], panellist_id=d["panellist"], author_name=d["author_name"],
+            key=d["key"],
         )  # fmt: skip
         if question.status == Question.Status.PENDING:
             return "Question sent. It will appear once the facilitator approves it."
@@ -141,7 +142,7 @@ def phone_post(request, *, workshop):
             raise ValidationError("That view was not understood.")
         board_post_submit(
             workshop=workshop, attendee_id=request.attendee_id, kind=d["kind"],
-            text=d["text"], theme_id=d["theme"],
+            text=d["text"], theme_id=d["theme"], key=d["key"],
         )  # fmt: skip
         return "Thank you: your view is on the board."
 

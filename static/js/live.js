@@ -15,37 +15,50 @@
       el.textContent = on ? "Live" : "Reconnecting…";
     });
   }
-  document.addEventListener("htmx:wsOpen", function () { setStatus(true); resendOnNextCard = true; });
+  document.addEventListener("htmx:wsOpen", function () { setStatus(true); opens += 1; });
 
-  // A vote sent on a socket that then died (a worker killed, a phone off the Wi-Fi) has no
-  // answer and htmx does not send it again. The last such vote is kept until an answer shows
-  // it counted (the card marks that theme as chosen) or refused it; after a reconnect it is
-  // sent again with the same key, so a ballot the server had already stored is not counted
-  // twice. If the reconnected card shows that vote is no longer open, it is dropped: the
-  // card then says what counted.
-  var pendingVote = null, resendOnNextCard = false;
+  // A vote, question or view sent on a socket that then died (a worker killed, a phone off
+  // the Wi-Fi) has no answer, and htmx does not send it again. The last one of each kind is
+  // kept until an answer settles it: for a vote, a card that marks that theme as chosen (or
+  // no longer offers that vote: the card then says what counted); for a text, the server
+  // clearing the form's key; for either, a refusal. Only what was sent on an earlier socket
+  // is sent again, once, with the same key, when the reconnected socket's first card (vote)
+  // or first message (text) shows it unsettled; the server stores a resend it already has
+  // only once. What was sent on the current socket is never sent again on it, even if that
+  // socket's first card arrives after the tap and does not show it yet.
+  var pending = {}, opens = 0, RESEND = { vote: true, question_ask: true, board_post: true };
   document.addEventListener("htmx:wsAfterSend", function (event) {
     var sent;
     try { sent = JSON.parse(event.detail.message); } catch (e) { return; }
-    if (sent && sent.action === "vote" && sent.key) {
-      pendingVote = { poll: String(sent.poll), theme: String(sent.theme), message: event.detail.message };
+    if (sent && RESEND[sent.action] === true && sent.key) {
+      pending[sent.action] = { sent: sent, message: event.detail.message, socket: opens };
     }
   });
-  function settleVote(detail) {
-    if (!pendingVote) return;
+  function voteState(vote, detail) {  // "done", "wait" (no card yet) or "unsettled"
     var card = document.getElementById("phone-live");
-    if (/class="flash flash--error"/.test(detail.message)) { pendingVote = null; return; }
-    if (!card || detail.message.indexOf('id="phone-live"') < 0) return;
-    var ballot = card.querySelector('input[name="poll"][value="' + pendingVote.poll + '"]');
-    if (!ballot) { pendingVote = null; resendOnNextCard = false; return; }  // no longer open
+    if (!card || detail.message.indexOf('id="phone-live"') < 0) return "wait";
+    if (!card.querySelector('input[name="poll"][value="' + vote.poll + '"]')) return "done";
     var chosen = card.querySelector(".option--chosen");
     var form = chosen && chosen.closest("form");
     var theme = form && form.querySelector('input[name="theme"]');
-    if (theme && theme.value === pendingVote.theme) { pendingVote = null; resendOnNextCard = false; return; }
-    if (resendOnNextCard && detail.socketWrapper) {
-      resendOnNextCard = false;
-      detail.socketWrapper.send(pendingVote.message);
-    }
+    return theme && theme.value === String(vote.theme) ? "done" : "unsettled";
+  }
+  function textState(text) {
+    var keys = document.querySelectorAll("input[data-draft-key]");
+    for (var i = 0; i < keys.length; i++) if (keys[i].value === text.key) return "unsettled";
+    return "done";  // the server cleared the key: it has the text
+  }
+  function settle(detail) {
+    if (/class="flash flash--error"/.test(detail.message)) { pending = {}; return; }
+    Object.keys(pending).forEach(function (action) {
+      var p = pending[action];
+      var state = action === "vote" ? voteState(p.sent, detail) : textState(p.sent);
+      if (state === "done") delete pending[action];
+      else if (state === "unsettled" && p.socket < opens && detail.socketWrapper) {
+        p.socket = opens;  // now sent on this socket: not again on it
+        detail.socketWrapper.send(p.message);
+      }
+    });
   }
   // Before a 4011 the server says over how many seconds its clients should spread their
   // return (workshop/live/sockets.py), so that a full hall does not come back all at once.
@@ -72,16 +85,24 @@
     return m ? decodeURIComponent(m[1]) : "";
   }
 
+  function newKey() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
   // Capture phase on window runs before htmx's handler on the form: when the socket is down,
   // stop the event there and let the browser post the form normally.
   window.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.hasAttribute || !form.hasAttribute("ws-send")) return;
-    // A fresh idempotency key per tap; htmx's queue resends the same message (same key)
+    // A fresh idempotency key per vote tap; htmx's queue resends the same message (same key)
     // after a reconnect, and the server acknowledges a resend without counting it twice.
-    form.querySelectorAll("input[data-fresh-key]").forEach(function (input) {
-      input.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
-        : Date.now().toString(36) + Math.random().toString(36).slice(2);
+    form.querySelectorAll("input[data-fresh-key]").forEach(function (input) { input.value = newKey(); });
+    // A text keeps its key until the server takes it (and clears the key) or it is edited:
+    // tapping Send again on an unanswered text is the same text, not a second one.
+    form.querySelectorAll("input[data-draft-key]").forEach(function (input) {
+      var box = form.querySelector("textarea[name=text]"), text = box ? box.value : "";
+      if (!input.value || input.dataset.text !== text) { input.value = newKey(); input.dataset.text = text; }
     });
     var token = form.querySelector('input[name="csrfmiddlewaretoken"]');
     if (token && !token.value) token.value = csrfToken();
@@ -142,7 +163,7 @@
   }
   document.addEventListener("DOMContentLoaded", fitScreen);
   document.addEventListener("htmx:wsAfterMessage", fitScreen);
-  document.addEventListener("htmx:wsAfterMessage", function (event) { settleVote(event.detail || {}); });
+  document.addEventListener("htmx:wsAfterMessage", function (event) { settle(event.detail || {}); });
   window.addEventListener("resize", fitScreen);
 
   // Console shortcuts: a key clicks the visible, enabled button that declares it.

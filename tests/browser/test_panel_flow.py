@@ -29,6 +29,7 @@ def test_question_is_asked_upvoted_approved_and_shown_and_a_challenge_reaches_th
     expect(asker.locator("#phone-flash")).to_contain_text("once the facilitator approves it")
     expect(asker.locator("#my-pending")).to_contain_text("How will rural networks find managers?")
     expect(asker.get_by_label("Your question")).to_have_value("")
+    expect(asker.locator("#q-count")).to_have_text("Up to 280 characters.")
     assert axe_violations(asker) == []
     screenshot(asker, "panel-01-phone-asked")
 

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 
-from panel.models import Question, Upvote
+from panel.models import BoardPost, Question, Upvote
 from tests.live.conftest import console, phone, screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,3 +125,45 @@ async def test_board_post_reaches_phones_and_hiding_removes_it(live_workshop):
     assert "Shared pharmacists" not in await reader.receive_until('id="phone-board"')
     for sock in (desk, poster, reader):
         await sock.close()
+
+
+async def test_a_question_sent_again_under_its_key_is_answered_and_stored_once(live_workshop):
+    asker = await phone(live_workshop)
+    await asker.drain()
+    ask = {"action": "question_ask", "text": "Who pays for the estates?", "key": "q-key-1"}
+
+    await asker.send(ask)
+    first = await asker.receive_all('id="phone-flash"', 'id="q-key"')
+    # The answer empties the box and the key, so the next question gets a key of its own.
+    assert 'id="q-text"' in first and 'id="q-key" name="key" value=""' in first
+    await asker.drain()
+    await asker.send(ask)  # the phone's resend after a reconnect: same key
+    again = await asker.receive_all('id="phone-flash"', 'id="q-key"')
+
+    assert "Question sent" in first and "Question sent" in again
+    assert await database_sync_to_async(Question.objects.count)() == 1
+    await asker.close()
+
+
+async def test_a_view_sent_again_under_its_key_is_stored_once(live_workshop):
+    poster = await phone(live_workshop)
+    await poster.drain()
+    post = {"action": "board_post", "kind": "challenge", "text": "Estates", "key": "v-key-1"}
+    for _ in range(2):
+        await poster.send(post)
+        assert "your view is on the board" in await poster.receive_until('id="phone-flash"')
+        await poster.drain()
+    assert await database_sync_to_async(BoardPost.objects.count)() == 1
+    await poster.close()
+
+
+async def test_a_malformed_key_is_refused_and_stores_nothing(live_workshop):
+    asker = await phone(live_workshop)
+    await asker.drain()
+    await asker.send({"action": "question_ask", "text": "Hello", "key": "no spaces <b>"})
+    assert "That question was not understood." in await asker.receive()
+    await asker.send({"action": "board_post", "kind": "challenge", "text": "x", "key": "k" * 65})
+    assert "That view was not understood." in await asker.receive()
+    assert await database_sync_to_async(Question.objects.count)() == 0
+    assert await database_sync_to_async(BoardPost.objects.count)() == 0
+    await asker.close()

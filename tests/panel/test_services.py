@@ -1,5 +1,8 @@
+import threading
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from panel.models import BoardPost, Person, Question, Upvote
 from panel.selectors import board_posts, questions_queue, questions_visible
@@ -16,6 +19,7 @@ from panel.services import (
     question_upvote,
 )
 from tests.factories import make_attendee, make_person, make_voting_workshop, make_workshop
+from tests.postgres import statement_waiting_for_a_lock
 from workshop.models import LiveState
 
 
@@ -264,3 +268,71 @@ def test_admin_approve_action_goes_through_the_service(client, workshop):
     assert "“Waiting”: approved." in body
     assert "Only a waiting or hidden question can be approved." in body
     assert Question.objects.get(pk=waiting.pk).status == "live"
+
+
+def test_a_question_sent_again_under_its_key_is_stored_once(open_workshop):
+    attendee = make_attendee(workshop=open_workshop)
+    first = _ask(open_workshop, attendee=attendee, key="k-1")
+    # The phone's socket died before the answer; it sends the same question again.
+    again = _ask(open_workshop, attendee=attendee, key="k-1")
+
+    assert again.pk == first.pk
+    assert Question.objects.count() == 1
+    assert LiveState.objects.get(workshop=open_workshop).panel_version == 1  # one push
+    # Keys are the phone's own: another attendee's same key is another question.
+    _ask(open_workshop, key="k-1")
+    assert Question.objects.count() == 2
+
+
+def test_a_resend_is_answered_even_at_the_rate_limit(workshop):
+    attendee = make_attendee(workshop=workshop)
+    for i in range(QUESTIONS_PER_MINUTE):
+        last = _ask(workshop, text=f"Question {i}", attendee=attendee, key=f"k-{i}")
+    assert _ask(workshop, text=last.text, attendee=attendee, key=last.key).pk == last.pk
+    with pytest.raises(ValidationError, match="3 questions a minute"):
+        _ask(workshop, text="One too many", attendee=attendee, key="k-new")
+    assert Question.objects.count() == QUESTIONS_PER_MINUTE
+
+
+def test_a_view_sent_again_under_its_key_is_stored_once(workshop):
+    attendee = make_attendee(workshop=workshop)
+
+    def post():
+        return board_post_submit(
+            workshop=workshop, attendee_id=attendee.pk, kind="opportunity",
+            text="Shared pharmacists", theme_id=None, key="v-1",
+        )  # fmt: skip
+
+    assert post().pk == post().pk
+    assert BoardPost.objects.count() == 1
+    assert LiveState.objects.get(workshop=workshop).panel_version == 1
+
+
+def test_two_sends_of_one_key_at_once_store_one_question(transactional_db):
+    # Two workers take the phone's send and its resend at the same moment: neither sees the
+    # other's row when it looks, and the unique key decides at the insert.
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite takes its write lock at BEGIN, so the two sends "
+                    "cannot overlap there")  # fmt: skip
+    workshop = make_voting_workshop(moderate_questions=False)
+    attendee = make_attendee(workshop=workshop)
+    results = []
+
+    def resend():
+        try:
+            results.append(_ask(workshop, attendee=attendee, key="k-1"))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        first = _ask(workshop, attendee=attendee, key="k-1")  # not committed yet
+        other = threading.Thread(target=resend)
+        other.start()
+        waiting = statement_waiting_for_a_lock()
+    other.join(timeout=10)
+
+    assert not other.is_alive()
+    assert waiting is not None and waiting.startswith('INSERT INTO "panel_question"')
+    assert [q.pk for q in results] == [first.pk]
+    assert Question.objects.count() == 1
+    assert LiveState.objects.get(workshop=workshop).panel_version == 1

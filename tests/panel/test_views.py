@@ -104,3 +104,22 @@ def test_forged_question_form_is_refused(phone):
     response = phone.post("/j/PCN25/questions/ask/", {"text": "no token"})
     assert response.status_code == 403
     assert Question.objects.count() == 0
+
+
+def test_a_question_posted_twice_under_one_key_is_stored_once(phone, demo_workshop):
+    # The socket was down, so the phone posted the form; the second post is a retap of the
+    # same unanswered text (live.js keeps its key until the server takes it).
+    for _ in range(2):
+        response = _post(phone, "/j/PCN25/questions/ask/", {"text": "Estates?", "key": "k-1"})
+        assert response.status_code == 302
+    assert (
+        "It will appear once the facilitator approves it."
+        in phone.get("/j/PCN25/questions/").content.decode()
+    )
+    assert Question.objects.count() == 1
+
+
+def test_a_forged_key_in_a_posted_view_is_refused(phone):
+    _post(phone, "/j/PCN25/board/post/", {"kind": "challenge", "text": "x", "key": "<script>"})
+    assert "That view was not understood." in phone.get("/j/PCN25/board/").content.decode()
+    assert BoardPost.objects.count() == 0

@@ -1,11 +1,11 @@
 import threading
-import time
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from tests.factories import make_attendee, make_voting_workshop, make_workshop
+from tests.postgres import statement_waiting_for_a_lock
 from voting.models import Ballot, Poll
 from voting.selectors import poll_tally
 from voting.services import (
@@ -249,23 +249,6 @@ def test_ballot_cast_refuses_a_closed_vote_and_changes_nothing(workshop):
     assert Ballot.objects.get().theme == a
 
 
-def _statement_waiting_for_a_lock() -> str | None:
-    """The statement of the session that waits for a row lock, once there is one."""
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else fixed for the transaction
-            cursor.execute(
-                "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            row = cursor.fetchone()
-        if row:
-            return row[0]
-        time.sleep(0.01)
-    return None
-
-
 def test_a_batch_caught_by_the_close_is_refused_and_stores_nothing(transactional_db):
     # The batch reads the vote as open, then the vote closes before its write commits.
     if connection.vendor != "postgresql":
@@ -287,7 +270,7 @@ def test_a_batch_caught_by_the_close_is_refused_and_stores_nothing(transactional
         poll_close(poll=poll)  # holds the poll's row lock until this block commits
         voter = threading.Thread(target=cast)
         voter.start()
-        waiting = _statement_waiting_for_a_lock()
+        waiting = statement_waiting_for_a_lock()
     voter.join(timeout=10)
 
     assert not voter.is_alive()

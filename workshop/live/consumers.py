@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from redis.exceptions import RedisError
 
 from panel.forms import BoardPostForm, QuestionForm, UpvoteForm
-from panel.html import cleared_textarea, mine_mark, my_pending, upvote_form
+from panel.html import mine_mark, my_pending, text_box, upvote_form
 from panel.models import Question
 from panel.selectors import attendee_marks
 from panel.services import (
@@ -276,7 +276,7 @@ class PhoneConsumer(LiveConsumer):
                 question = await database_sync_to_async(question_submit)(
                     workshop=workshop, attendee_id=attendee_id, text=d["text"],
                     theme_id=d["theme"], panellist_id=d["panellist"],
-                    author_name=d["author_name"],
+                    author_name=d["author_name"], key=d["key"],
                 )  # fmt: skip
                 self.mine.add(question.pk)
                 await self.tell(
@@ -284,17 +284,17 @@ class PhoneConsumer(LiveConsumer):
                     if question.status == Question.Status.PENDING
                     else "Question sent."
                 )
-                await self.send(text_data=cleared_textarea("q-text", "q-count"))
+                await self.send(text_data=text_box("q"))
             elif action == "board_post":
                 d = BoardPostForm.cleaned(content)
                 if d is None:
                     return await self.refuse("That view was not understood.")
                 await database_sync_to_async(board_post_submit)(
                     workshop=workshop, attendee_id=attendee_id, kind=d["kind"],
-                    text=d["text"], theme_id=d["theme"],
+                    text=d["text"], theme_id=d["theme"], key=d["key"],
                 )  # fmt: skip
                 await self.tell("Thank you: your view is on the board.")
-                await self.send(text_data=cleared_textarea("p-text", "p-count"))
+                await self.send(text_data=text_box("p"))
             else:
                 d = UpvoteForm.cleaned(content)
                 if d is None:

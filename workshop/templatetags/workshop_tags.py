@@ -23,3 +23,10 @@ def upvote_form(code, question, pressed=False):
     return mark_safe(  # built with format_html
         build(code=code, question_id=question.pk, votes=question.votes, pressed=pressed)
     )
+
+
+@register.simple_tag
+def text_box(prefix, text=""):
+    from panel.html import text_box as build
+
+    return mark_safe(build(prefix, text or ""))  # built with format_html
