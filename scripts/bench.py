@@ -58,6 +58,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import bench_ws
+import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -219,6 +220,9 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+DAPHNE_ARGS = os.environ.get("BENCH_DAPHNE_ARGS", "").split()
+
+
 class Server:
     """daphne as `make run` starts it, on the given CPUs, with a raised open-file limit.
     BENCH_DAPHNE_ARGS adds daphne options (a later one wins: `--websocket_connect_timeout 5`
@@ -233,9 +237,7 @@ class Server:
         pin = ["taskset", "-c", self.cpus] if self.cpus else []
         command = [
             "bash", "-c", f'ulimit -n {NOFILE} 2>/dev/null || ulimit -n hard; exec "$@"', "bash",
-            *pin, PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "--proxy-headers",
-            "--websocket_connect_timeout", "120",
-            *os.environ.get("BENCH_DAPHNE_ARGS", "").split(), "workshop.asgi:application",
+            *pin, *serve.daphne_command(self.port, *DAPHNE_ARGS),
         ]  # fmt: skip
         with self.log_path.open("a") as log:  # a restart (worker-kill run) keeps the first log
             self.proc = subprocess.Popen(
@@ -946,7 +948,7 @@ async def redis_restart_recovery(servers: list[Server], phones: list[Phone], res
 
 KILL_AFTER = 0.1  # seconds into the second burst when the last worker is killed
 RESTART_AFTER = 1.0  # as scripts/serve.py: a dead worker is started again after a second
-HANDSHAKE_TIMEOUT = float(os.environ.get("BENCH_HANDSHAKE_TIMEOUT", 120))  # as daphne
+HANDSHAKE_TIMEOUT = float(os.environ.get("BENCH_HANDSHAKE_TIMEOUT", serve.CONNECT_TIMEOUT))
 
 
 async def worker_kill_recovery(servers: list[Server], phones: list[Phone], poll_id: int) -> dict:

@@ -33,6 +33,15 @@ ROOT = Path(__file__).resolve().parent.parent
 CONNECT_TIMEOUT = 120
 
 
+def daphne_command(port: int, *extra: str) -> list[str]:
+    """One daphne worker on loopback, as serve.py, the scale-out tests and the bench start
+    it (`extra`: more daphne options; a later one wins)."""
+    return [
+        sys.executable, "-m", "daphne", "--proxy-headers", "-b", "127.0.0.1", "-p", str(port),
+        "--websocket_connect_timeout", str(CONNECT_TIMEOUT), *extra, "workshop.asgi:application",
+    ]  # fmt: skip
+
+
 def nginx_binary() -> str:
     found = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
@@ -151,12 +160,7 @@ def main() -> int:
     )
 
     def start_worker(port: int) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "daphne", "--proxy-headers", "-b", "127.0.0.1",
-             "-p", str(port), "--websocket_connect_timeout", str(CONNECT_TIMEOUT),
-             "workshop.asgi:application"],
-            cwd=ROOT,
-        )  # fmt: skip
+        return subprocess.Popen(daphne_command(port), cwd=ROOT)
 
     stopping = False
 

@@ -30,6 +30,9 @@ from websockets.asyncio.client import connect
 from tests.chromium import new_laptop, new_phone  # noqa: F401 (fixtures)
 from tests.processes import ROOT, free_port, mark_directory
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from serve import daphne_command  # scripts/serve.py: how a worker is started
+
 FACILITATOR = ("facilitator", "scaleout-pass-1")
 
 
@@ -59,19 +62,15 @@ class Cluster:
         port = port or free_port()
         log = (self.var / f"daphne-{port}.log").open("a")
         self.workers[port] = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "--websocket_connect_timeout", "120", "workshop.asgi:application"],
+            daphne_command(port),
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                return port
-            except OSError:
-                if self.workers[port].poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(self.log(port)) from None
-                time.sleep(0.1)
+        while not listening(port):
+            if self.workers[port].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(self.log(port))
+            time.sleep(0.1)
+        return port
 
     def kill(self, port: int) -> None:
         self.workers[port].kill()
