@@ -90,7 +90,10 @@ class Poll(models.Model):
 class Ballot(models.Model):
     """One attendee's choice in one poll. Changing the vote updates this row."""
 
-    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
+    # No index of its own: the unique (poll, attendee) and the (poll, theme) indexes both
+    # start with poll_id and serve every lookup by poll; a third would only be one more index
+    # write per ballot.
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots", db_index=False)
     attendee = models.ForeignKey(
         "workshop.Attendee", on_delete=models.CASCADE, related_name="ballots"
     )
