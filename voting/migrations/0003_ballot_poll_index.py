@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('voting', '0002_ballot_key'),
+        ("voting", "0002_ballot_key"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ballot',
-            name='poll',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='ballots', to='voting.poll'),
+            model_name="ballot",
+            name="poll",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="ballots",
+                to="voting.poll",
+            ),
         ),
     ]

@@ -22,7 +22,6 @@ from redis.exceptions import RedisError
 from panel.forms import BoardPostForm, QuestionForm, UpvoteForm
 from panel.html import mine_mark, my_pending, text_box, upvote_form
 from panel.models import Question
-from panel.selectors import attendee_marks
 from panel.services import (
     board_post_submit,
     question_submit,
@@ -30,7 +29,6 @@ from panel.services import (
     question_upvote,
 )
 from voting.forms import VoteForm
-from voting.selectors import ballot_choice, poll_current
 from voting.services import BallotRequest
 from workshop.attendees import attendee_id_from_cookies
 from workshop.live import presence, sockets
@@ -39,10 +37,9 @@ from workshop.live.batcher import batcher
 from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
 from workshop.live.groups import Surface, group_join, group_leave, group_name
 from workshop.live.loop import dispatch_from
+from workshop.live.phone_state import phone_state
 from workshop.live.render import (
     console_html,
-    phone_panel_current,
-    phone_variants_current,
     screen_main_html,
 )
 from workshop.live.snapshot import live_snapshot
@@ -175,22 +172,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         return False
 
 
-def _phone_state(workshop_id: int, attendee_id: int | None) -> tuple[int, dict, int | None, int]:
-    version, variants = phone_variants_current(workshop_id=workshop_id)
-    poll = poll_current(workshop_id=workshop_id)
-    choice = None
-    if poll and attendee_id:
-        choice = ballot_choice(poll_id=poll.pk, attendee_id=attendee_id)
-    return version, variants, (poll.pk if poll else None), choice
-
-
-def _phone_panel_state(workshop_id: int, attendee_id: int | None):
-    payload = phone_panel_current(workshop_id=workshop_id)
-    if payload is None:
-        return None, set(), set()
-    return (payload, *attendee_marks(attendee_id=attendee_id))
-
-
 class PhoneConsumer(LiveConsumer):
     surface = Surface.PHONE
     actions = frozenset(
@@ -202,17 +183,17 @@ class PhoneConsumer(LiveConsumer):
         self.attendee_id = attendee_id_from_cookies(
             self.scope.get("cookies", {}), workshop_id=self.workshop.pk
         )
-        self.version, self.variants, self.poll_id, self.choice = await database_sync_to_async(
-            _phone_state
-        )(self.workshop.pk, self.attendee_id)
+        state = await database_sync_to_async(phone_state)(
+            workshop_id=self.workshop.pk, attendee_id=self.attendee_id
+        )
+        self.version, self.variants = state.version, state.variants
+        self.poll_id, self.choice = state.poll_id, state.choice
+        self.panel, self.mine, self.upvoted = state.panel, state.mine, state.upvoted
+        self.panel_version = self.panel["version"] if self.panel else 0
         presence.phone_connected(self.workshop.pk)
         coalescer().mark_presence(workshop_id=self.workshop.pk)
         await self.send_card()
         # Questions and the board: only once any exist (a quiet room costs nothing here).
-        self.panel, self.mine, self.upvoted = await database_sync_to_async(_phone_panel_state)(
-            self.workshop.pk, self.attendee_id
-        )
-        self.panel_version = self.panel["version"] if self.panel else 0
         if self.panel:
             await self.send_panel()
 

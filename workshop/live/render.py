@@ -218,10 +218,9 @@ phone_cache = VersionedCache()  # phone card variants by (workshop, live version
 panel_cache = VersionedCache()  # phone panel payloads by (workshop, panel version)
 
 
-def phone_variants_current(*, workshop_id: int) -> tuple[int, dict[str, str]]:
-    """The current live version and its phone variants (rendered if not cached)."""
-    version = LiveState.objects.filter(workshop_id=workshop_id).values_list("version", flat=True)
-    version = version.first() or 0
+def phone_variants_at(*, workshop_id: int, version: int) -> tuple[int, dict[str, str]]:
+    """The phone variants of this live version, from the cache; if they are not there, the
+    current ones, rendered now (and their version, which may be newer)."""
     variants = phone_cache.get(workshop_id, version)
     if variants is None:
         snap = live_snapshot(workshop_id=workshop_id)
@@ -231,14 +230,9 @@ def phone_variants_current(*, workshop_id: int) -> tuple[int, dict[str, str]]:
     return version, variants
 
 
-def phone_panel_current(*, workshop_id: int) -> dict | None:
-    """The phones' panel payload for the current panel version; None before any question or
-    view exists (the page already shows the empty lists)."""
-    version = (
-        LiveState.objects.filter(workshop_id=workshop_id)
-        .values_list("panel_version", flat=True)
-        .first()
-    )
+def phone_panel_at(*, workshop_id: int, version: int) -> dict | None:
+    """The phones' panel payload of this panel version, from the cache; if it is not there,
+    the current one, rendered now. None at version 0 (no question or view yet)."""
     if not version:
         return None
     payload = panel_cache.get(workshop_id, version)
