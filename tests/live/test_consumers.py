@@ -334,11 +334,11 @@ async def test_200_phones_voting_at_once_give_200_ballots_and_a_final_tally_of_2
     await proj.close()
 
 
-def test_the_return_window_keeps_a_full_hall_under_eighty_returns_a_second():
+def test_the_return_window_keeps_a_full_hall_under_160_returns_a_second():
     assert sockets.reconnect_window(3) == 2
-    assert sockets.reconnect_window(160) == 2
-    assert sockets.reconnect_window(161) == 3
-    assert sockets.reconnect_window(5000) == 63
+    assert sockets.reconnect_window(320) == 2
+    assert sockets.reconnect_window(321) == 3
+    assert sockets.reconnect_window(5000) == 32
 
 
 def test_workshop_state_changed_can_run_without_an_event_loop(live_workshop):

@@ -23,15 +23,17 @@ log = logging.getLogger(__name__)
 # use only 1000 or 3000-4999, and htmx reconnects by itself only after 1006/1011-1013.
 RECONNECT = 4011
 QUIET = 2.0  # seconds: the errors of one outage close the sockets once
-# All clients coming back at once overwhelm the worker: a connection costs it 7-14 ms, and
-# measured with 5,000 phones returning within 2 s, attempts timed out faster than they were
-# served and most phones were not back after 4 minutes (docs/performance.md). So before
-# closing, the worker tells each client the window to pick its moment from, sized so that
-# arrivals stay under RETURNS_PER_SECOND; live.js reads it (daphne cannot send a close
-# reason, so it goes as a frame of its own: an HTML comment, which htmx swaps into nothing).
-# 80 a second is what one worker connected on the 2-core bench machine; it was 40 while
-# daphne still refused handshakes not accepted within 5 s (now 120 s: scripts/serve.py).
-RETURNS_PER_SECOND = 80
+# All clients coming back at once overwhelm the worker: measured with 5,000 phones returning
+# within 2 s, while daphne refused handshakes not accepted within 5 s, attempts timed out
+# faster than they were served and most phones were not back after 4 minutes
+# (docs/performance.md). So before closing, the worker tells each client the window to pick
+# its moment from, sized so that arrivals stay under RETURNS_PER_SECOND; live.js reads it
+# (daphne cannot send a close reason, so it goes as a frame of its own: an HTML comment,
+# which htmx swaps into nothing). 160 a second is about what one worker on PostgreSQL and
+# Redis connects on a machine half as fast as the ninth session's (which connects about 330
+# since a phone's state is read in one statement: workshop/live/phone_state.py); it was 80
+# before that, and 40 while daphne still gave a handshake only 5 s (now 120 s: serve.py).
+RETURNS_PER_SECOND = 160
 MIN_WINDOW = 2  # seconds: live.js's pause before this existed (0.5-2 s)
 
 # Each open socket's consumer, and when it joined its group (time.time(), taken before the
