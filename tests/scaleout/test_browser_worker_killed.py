@@ -1,8 +1,9 @@
-"""A worker dies while a phone's vote waits in it, in real Chromium behind serve.py's nginx.
+"""A worker dies while a phone's vote or question waits in it, in real Chromium behind
+serve.py's nginx.
 
-The vote is sent into a worker frozen with SIGSTOP, so it is certain to be unanswered; the
-worker is then killed. Everything else is real: nginx sends the phone's reconnect to the
-other worker, and live.js sends the unanswered vote again with its key.
+The vote or question is sent into a worker frozen with SIGSTOP, so it is certain to be
+unanswered; the worker is then killed. Everything else is real: nginx sends the phone's
+reconnect to the other worker, and live.js sends what had no answer again with its key.
 """
 
 import os
@@ -18,6 +19,10 @@ from tests.scaleout.test_workers import OPEN_VOTE
 # test_browser_reconnect.py.
 pw, browser = browser_fixtures("module")
 
+QUESTIONS = (
+    "import json; from panel.models import Question; "
+    "print(json.dumps(list(Question.objects.values_list('text', 'key'))))"
+)
 BALLOTS = (
     "import json; from voting.models import Ballot; "
     "print(json.dumps(list(Ballot.objects.values_list('theme__title', 'key'))))"
@@ -51,3 +56,30 @@ def test_a_vote_waiting_in_a_worker_that_dies_is_counted_once_through_nginx(
     assert [title for title, _ in ballots] == ["System engagement"]
     assert ballots[0][1]  # stored with the tap's key
     screenshot(phone, "scaleout-03-phone-vote-counted-after-its-worker-died")
+
+
+def test_a_question_waiting_in_a_worker_that_dies_is_stored_once_through_nginx(
+    cluster, serve, new_phone
+):
+    port, (a, b), _, _ = serve
+    phone = new_phone()
+    phone.goto(f"http://127.0.0.1:{port}/j/PCN25/questions/")
+    expect(phone.locator("html")).to_have_attribute("data-live", "on")
+    assert sockets_on(a) + sockets_on(b) == 1
+    pid = worker_pid(a if sockets_on(a) else b)
+    box = phone.get_by_label("Your question")
+    box.fill("Who keeps the shared estates in repair?")
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        phone.get_by_role("button", name="Send question").tap()
+        phone.wait_for_timeout(500)
+        expect(box).to_have_value("Who keeps the shared estates in repair?")  # no answer yet
+    finally:
+        os.kill(pid, signal.SIGKILL)
+
+    expect(phone.locator("#phone-flash")).to_contain_text("Question sent", timeout=20_000)
+    expect(box).to_have_value("")
+    questions = cluster.query(QUESTIONS)
+    assert [text for text, _ in questions] == ["Who keeps the shared estates in repair?"]
+    assert questions[0][1]  # stored with the key live.js gave the text
