@@ -12,7 +12,7 @@ import signal
 from playwright.sync_api import expect
 
 from tests.chromium import browser_fixtures, screenshot
-from tests.scaleout.conftest import sockets_on, worker_pid
+from tests.scaleout.conftest import sockets_on, wait_for, worker_pid
 from tests.scaleout.test_workers import OPEN_VOTE
 
 # Playwright's sync API runs its own event loop: a module of its own, as in
@@ -29,6 +29,14 @@ BALLOTS = (
 )
 
 
+def _the_phones_worker(a: int, b: int) -> int:
+    """The pid of the worker holding the phone's one socket. The page's own HTTP request may
+    have gone to the other worker (least_conn), and its connection can still be established
+    for a moment after the page loaded: wait until the socket is the only connection left."""
+    wait_for(lambda: sockets_on(a) + sockets_on(b) == 1, "one connection: the phone's socket", 10)
+    return worker_pid(a if sockets_on(a) else b)
+
+
 def test_a_vote_waiting_in_a_worker_that_dies_is_counted_once_through_nginx(
     cluster, serve, new_phone
 ):
@@ -38,8 +46,7 @@ def test_a_vote_waiting_in_a_worker_that_dies_is_counted_once_through_nginx(
     phone.goto(f"http://127.0.0.1:{port}/j/PCN25/")
     expect(phone.locator("#phone-live .option")).to_have_count(3)
     expect(phone.locator("html")).to_have_attribute("data-live", "on")
-    assert sockets_on(a) + sockets_on(b) == 1  # the phone's one socket, on one worker
-    pid = worker_pid(a if sockets_on(a) else b)
+    pid = _the_phones_worker(a, b)
 
     os.kill(pid, signal.SIGSTOP)  # frozen: it reads nothing and answers nothing
     try:
@@ -65,8 +72,7 @@ def test_a_question_waiting_in_a_worker_that_dies_is_stored_once_through_nginx(
     phone = new_phone()
     phone.goto(f"http://127.0.0.1:{port}/j/PCN25/questions/")
     expect(phone.locator("html")).to_have_attribute("data-live", "on")
-    assert sockets_on(a) + sockets_on(b) == 1
-    pid = worker_pid(a if sockets_on(a) else b)
+    pid = _the_phones_worker(a, b)
     box = phone.get_by_label("Your question")
     box.fill("Who keeps the shared estates in repair?")
 
