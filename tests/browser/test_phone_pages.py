@@ -93,3 +93,16 @@ def test_phone_pages_work_without_javascript(live_app, browser, pw):
     page.get_by_role("navigation", name="Workshop").get_by_role("link", name="Themes").click()
     expect(page.locator(".theme-list > li")).to_have_count(3)
     context.close()
+
+
+def test_pages_name_a_static_icon_so_browsers_do_not_ask_the_app(live_app, new_phone):
+    # Without a named icon, Chromium asks the app for /favicon.ico on a first visit: a 404
+    # page rendered by Django, and a "Not Found" line in the log, per phone.
+    page = new_phone()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    with page.expect_response(lambda response: "/static/favicon" in response.url) as icon:
+        page.goto(live_app.url + "/j/PCN25/")
+    assert icon.value.status == 200
+    assert icon.value.headers["content-type"].startswith("image/svg+xml")
+    assert not [url for url in asked if url.endswith("/favicon.ico")]
