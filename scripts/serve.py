@@ -83,23 +83,28 @@ def port_free(host: str, port: int) -> bool:
         return True
 
 
+def listening(port: int) -> bool:
+    """Whether something accepts connections on `port` on loopback."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
 def wait_until_listening(ports: list[int], workers: dict, stopping, timeout: float = 60) -> str:
     """nginx starts once every worker accepts connections, so no phone meets a 502.
     Returns why not, or "" once all listen."""
     deadline = time.monotonic() + timeout
     for port in ports:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if workers[port].poll() is not None:
-                    return f"the worker on port {port} exited while starting"
-                if time.monotonic() > deadline:
-                    return f"the worker on port {port} did not listen within {timeout:.0f} s"
-                if stopping():
-                    return "stopped while the workers were starting"
-                time.sleep(0.1)
+        while not listening(port):
+            if workers[port].poll() is not None:
+                return f"the worker on port {port} exited while starting"
+            if time.monotonic() > deadline:
+                return f"the worker on port {port} did not listen within {timeout:.0f} s"
+            if stopping():
+                return "stopped while the workers were starting"
+            time.sleep(0.1)
     return ""
 
 

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from tests.chromium import new_laptop, new_phone  # noqa: F401 (fixtures)
 from tests.processes import ROOT, free_port, mark_directory
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from serve import daphne_command  # scripts/serve.py: how a worker is started
+from serve import daphne_command, listening  # scripts/serve.py: how workers start
 
 FACILITATOR = ("facilitator", "scaleout-pass-1")
 
@@ -242,14 +241,6 @@ def restart_redis() -> None:
     assert redis.Redis.from_url(os.environ["REDIS_URL"]).ping()
 
 
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
 def wait_for(condition, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -259,8 +250,9 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
 
 
 def worker_pid(port: int) -> int:
-    """The daphne process serve.py started for `port` (found in /proc by its command line)."""
-    wanted = ["-m", "daphne", "--proxy-headers", "-b", "127.0.0.1", "-p", str(port)]
+    """The daphne process serve.py started for `port` (found in /proc by its command line,
+    the one serve.daphne_command builds)."""
+    wanted = daphne_command(port)[1:]  # the interpreter's path may differ in form
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             args = cmdline.read_bytes().decode().split("\0")

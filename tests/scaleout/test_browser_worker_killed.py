@@ -6,6 +6,7 @@ unanswered; the worker is then killed. Everything else is real: nginx sends the 
 reconnect to the other worker, and live.js sends what had no answer again with its key.
 """
 
+import contextlib
 import os
 import signal
 
@@ -37,6 +38,17 @@ def _the_phones_worker(a: int, b: int) -> int:
     return worker_pid(a if sockets_on(a) else b)
 
 
+@contextlib.contextmanager
+def _frozen_then_killed(pid: int):
+    """The worker is frozen with SIGSTOP (it reads nothing and answers nothing) for the
+    block, then killed with SIGKILL, whatever the block did."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGKILL)
+
+
 def test_a_vote_waiting_in_a_worker_that_dies_is_counted_once_through_nginx(
     cluster, serve, new_phone
 ):
@@ -48,13 +60,10 @@ def test_a_vote_waiting_in_a_worker_that_dies_is_counted_once_through_nginx(
     expect(phone.locator("html")).to_have_attribute("data-live", "on")
     pid = _the_phones_worker(a, b)
 
-    os.kill(pid, signal.SIGSTOP)  # frozen: it reads nothing and answers nothing
-    try:
+    with _frozen_then_killed(pid):
         phone.get_by_role("button", name="System engagement").tap()
         phone.wait_for_timeout(500)
         expect(phone.locator("#phone-live .notice")).to_have_count(0)  # no answer yet
-    finally:
-        os.kill(pid, signal.SIGKILL)
 
     expect(phone.locator("#phone-live .notice")).to_contain_text(
         "Your vote: System engagement", timeout=20_000
@@ -76,13 +85,10 @@ def test_a_question_waiting_in_a_worker_that_dies_is_stored_once_through_nginx(
     box = phone.get_by_label("Your question")
     box.fill("Who keeps the shared estates in repair?")
 
-    os.kill(pid, signal.SIGSTOP)
-    try:
+    with _frozen_then_killed(pid):
         phone.get_by_role("button", name="Send question").tap()
         phone.wait_for_timeout(500)
         expect(box).to_have_value("Who keeps the shared estates in repair?")  # no answer yet
-    finally:
-        os.kill(pid, signal.SIGKILL)
 
     expect(phone.locator("#phone-flash")).to_contain_text("Question sent", timeout=20_000)
     expect(box).to_have_value("")
