@@ -217,27 +217,36 @@ def _visible_question(question_id: int, attendee: Attendee) -> Question:
 
 @transaction.atomic
 def question_upvote(*, workshop: Workshop, question_id: int, attendee_id: int | None) -> int:
-    """One upvote per attendee per visible question (a database constraint backs it).
-    Returns the question's new number of upvotes."""
+    """The attendee's upvote on a visible question: one each (a database constraint backs it).
+    Returns the question's number of upvotes.
+
+    The phone says what it wants (upvoted), not "one more": an upvote it already has is
+    answered with the count and changes nothing. So a phone that lost the answer with its
+    socket can send it again, and two tabs of one attendee cannot count twice."""
     attendee = _attendee(workshop, attendee_id)
     question = _visible_question(question_id, attendee)
-    try:
-        with transaction.atomic():
-            Upvote.objects.create(question=question, attendee=attendee)
-    except IntegrityError:
-        raise ValidationError("You have already upvoted this question.") from None
-    _panel_touch(workshop.pk)
+    if not Upvote.objects.filter(question=question, attendee=attendee).exists():
+        try:
+            with transaction.atomic():
+                Upvote.objects.create(question=question, attendee=attendee)
+        except IntegrityError:
+            pass  # the same upvote, stored a moment ago by another worker: nothing to add
+        else:
+            _panel_touch(workshop.pk)
     return question.upvotes.count()
 
 
 @transaction.atomic
 def question_unvote(*, workshop: Workshop, question_id: int, attendee_id: int | None) -> int:
-    """Take an upvote back. Refuses when there is none. Returns the new number of upvotes."""
+    """Take the attendee's upvote back. Returns the question's number of upvotes. Like
+    question_upvote, it says what the phone wants: with no upvote to take back it answers
+    with the count and changes nothing."""
     attendee = _attendee(workshop, attendee_id)
+    if not Question.objects.filter(pk=question_id, workshop=workshop).exists():
+        raise ValidationError("That question is not in this workshop.")
     deleted, _ = Upvote.objects.filter(question_id=question_id, attendee=attendee).delete()
-    if not deleted:
-        raise ValidationError("You have not upvoted that question.")
-    _panel_touch(workshop.pk)
+    if deleted:
+        _panel_touch(workshop.pk)
     return Upvote.objects.filter(question_id=question_id).count()
 
 

@@ -17,21 +17,29 @@
   }
   document.addEventListener("htmx:wsOpen", function () { setStatus(true); opens += 1; });
 
-  // A vote, question or view sent on a socket that then died (a worker killed, a phone off
-  // the Wi-Fi) has no answer, and htmx does not send it again. The last one of each kind is
-  // kept until an answer settles it: for a vote, a card that marks that theme as chosen (or
-  // no longer offers that vote: the card then says what counted); for a text, the server
-  // clearing the form's key; for either, a refusal. Only what was sent on an earlier socket
-  // is sent again, once, with the same key, when the reconnected socket's first card (vote)
-  // or first message (text) shows it unsettled; the server stores a resend it already has
-  // only once. What was sent on the current socket is never sent again on it, even if that
-  // socket's first card arrives after the tap and does not show it yet.
+  // A vote, question, view or upvote sent on a socket that then died (a worker killed, a
+  // phone off the Wi-Fi) has no answer, and htmx does not send it again. The last one of each
+  // kind (of upvotes: per question) is kept until an answer settles it: for a vote, a card
+  // that marks that theme as chosen (or no longer offers that vote: the card then says what
+  // counted); for a text, the server clearing the form's key; for an upvote, the question's
+  // button pressed or not as the phone asked; for any, a refusal. Only what was sent on an
+  // earlier socket is sent again, once, when the reconnected socket's first card (vote),
+  // first message (text) or question list (upvote) shows it unsettled; the server stores a
+  // resend it already has only once (a vote or text by its key; an upvote says what the
+  // phone wants, not "one more"). What was sent on the current socket is never sent again
+  // on it, even if that socket's first card arrives after the tap and does not show it yet.
   var pending = {}, opens = 0, RESEND = { vote: true, question_ask: true, board_post: true };
+  var UPVOTE = { question_upvote: true, question_unvote: true };
+  function pendingName(sent) {
+    if (!sent) return null;
+    if (UPVOTE[sent.action] === true) return /^\d+$/.test(sent.question) ? "upvote:" + sent.question : null;
+    return RESEND[sent.action] === true && sent.key ? sent.action : null;
+  }
   document.addEventListener("htmx:wsAfterSend", function (event) {
-    var sent;
+    var sent, name;
     try { sent = JSON.parse(event.detail.message); } catch (e) { return; }
-    if (sent && RESEND[sent.action] === true && sent.key) {
-      pending[sent.action] = { sent: sent, message: event.detail.message, socket: opens };
+    if ((name = pendingName(sent))) {
+      pending[name] = { sent: sent, message: event.detail.message, socket: opens };
     }
   });
   function voteState(vote, detail) {  // "done", "wait" (no card yet) or "unsettled"
@@ -48,11 +56,20 @@
     for (var i = 0; i < keys.length; i++) if (keys[i].value === text.key) return "unsettled";
     return "done";  // the server cleared the key: it has the text
   }
+  function upvoteState(upvote, detail) {
+    var id = "q-" + upvote.question + "-vote";
+    if (detail.message.indexOf('id="' + id + '"') < 0) return "wait";
+    var button = document.querySelector("#" + id + " button");
+    if (!button) return "wait";
+    var wanted = String(upvote.action === "question_upvote");
+    return button.getAttribute("aria-pressed") === wanted ? "done" : "unsettled";
+  }
   function settle(detail) {
     if (/class="flash flash--error"/.test(detail.message)) { pending = {}; return; }
     Object.keys(pending).forEach(function (action) {
       var p = pending[action];
-      var state = action === "vote" ? voteState(p.sent, detail) : textState(p.sent);
+      var state = action === "vote" ? voteState(p.sent, detail)
+        : UPVOTE[p.sent.action] === true ? upvoteState(p.sent, detail) : textState(p.sent);
       if (state === "done") delete pending[action];
       else if (state === "unsettled" && p.socket < opens && detail.socketWrapper) {
         p.socket = opens;  // now sent on this socket: not again on it

@@ -1,5 +1,5 @@
-"""A vote or a question sent on a socket that dies before its answer: the phone sends it
-again, and the server stores it once.
+"""A vote, a question or an upvote sent on a socket that dies before its answer: the phone
+sends it again, and the server stores it once.
 
 The network is what fails here, not our code: Playwright stands between the page and the
 server (route_web_socket), drops the vote on its way and closes the page's socket with 1012
@@ -49,9 +49,9 @@ def _ballots(live_app, poll: int) -> list[list[str]]:
     )
 
 
-def _route_dropping_the_first_vote(phone, on_drop=lambda: None):
-    """Every phone socket goes through Playwright; the first vote is lost with its socket.
-    What the page sends after that is recorded in seen["after"]."""
+def _route_dropping_the_first_vote(phone, on_drop=lambda: None, marker='"vote"'):
+    """Every phone socket goes through Playwright; the first vote (the first message with
+    `marker`) is lost with its socket. What the page sends after that is in seen["after"]."""
     seen = {"sockets": 0, "dropped": [], "after": []}
 
     def route(ws):
@@ -61,7 +61,7 @@ def _route_dropping_the_first_vote(phone, on_drop=lambda: None):
         def from_page(message):
             if seen["dropped"]:
                 seen["after"].append(message)
-            elif '"vote"' in message:
+            elif marker in message:
                 seen["dropped"].append(json.loads(message))
                 on_drop()
                 ws.close(code=1012, reason="the worker went away")
@@ -200,3 +200,94 @@ def test_a_question_whose_answer_is_lost_is_sent_again_and_stored_once(live_app,
     )
     assert stored == [seen["asked"][0]["key"]]
     screenshot(phone, "resend-02-phone-question-sent-after-reconnect")
+
+
+@pytest.fixture
+def question(live_app):
+    """An approved question from another attendee, open for upvotes; hidden afterwards."""
+    text = "Which budgets follow the patient?"
+    pk = _shell(
+        live_app,
+        "from workshop.models import Attendee; "
+        "from panel.services import question_approve, question_submit; "
+        "a = Attendee.objects.create(workshop=w); "
+        f"q = question_submit(workshop=w, attendee_id=a.pk, text={text!r}); "
+        "print(json.dumps(question_approve(question=q).pk))",
+    )
+    yield pk
+    _shell(
+        live_app,
+        "from panel.models import Question; from panel.services import question_hide; "
+        f"question_hide(question=Question.objects.get(pk={pk})); print(1)",
+    )
+
+
+def _upvotes(live_app, question: int) -> int:
+    return _shell(
+        live_app,
+        f"from panel.models import Upvote; print(Upvote.objects.filter(question_id={question})"
+        ".count())",
+    )
+
+
+def test_an_upvote_lost_with_its_socket_is_sent_again_after_the_reconnect(
+    live_app, new_phone, question
+):
+    phone = new_phone()
+    seen = _route_dropping_the_first_vote(phone, marker='"question_upvote"')
+    phone.goto(live_app.url + "/j/PCN25/questions/")
+    expect(phone.locator("html")).to_have_attribute("data-live", "on")
+    button = phone.locator(f"#q-{question}-vote button")
+
+    button.tap()
+
+    # The reconnected socket's question list shows the button not pressed: live.js sends
+    # the upvote again, and the server's answer presses it.
+    expect(button).to_have_attribute("aria-pressed", "true", timeout=15_000)
+    expect(button).to_have_text("▲ 1")
+    assert seen["sockets"] == 2 and len(seen["dropped"]) == 1
+    assert [json.loads(m)["action"] for m in seen["after"]] == ["question_upvote"]
+    assert _upvotes(live_app, question) == 1
+    screenshot(phone, "resend-03-phone-upvote-counted-after-reconnect")
+
+
+def test_an_upvote_whose_answer_is_lost_is_not_sent_again(live_app, new_phone, question):
+    """The server stores the upvote and its answer is lost with the socket. The reconnected
+    socket's question list shows the button pressed, so live.js sends nothing more."""
+    phone = new_phone()
+    seen = {"sockets": 0, "upvotes": [], "lost": []}
+
+    def route(ws):
+        server = ws.connect_to_server()
+        seen["sockets"] += 1
+        first = seen["sockets"] == 1
+
+        def from_server(message):
+            if first and seen["upvotes"]:  # the answer: lost with the socket
+                seen["lost"].append(message)
+                if f'id="q-{question}-vote"' in message:
+                    ws.close(code=1012, reason="the worker went away")
+                    server.close()
+                return
+            ws.send(message)
+
+        def from_page(message):
+            if "upvote" in message:
+                seen["upvotes"].append(json.loads(message))
+            server.send(message)
+
+        server.on_message(from_server)
+        ws.on_message(from_page)
+
+    phone.route_web_socket(re.compile(r"/ws/j/PCN25/"), route)
+    phone.goto(live_app.url + "/j/PCN25/questions/")
+    expect(phone.locator("html")).to_have_attribute("data-live", "on")
+    button = phone.locator(f"#q-{question}-vote button")
+
+    button.tap()
+
+    expect(button).to_have_attribute("aria-pressed", "true", timeout=15_000)
+    phone.wait_for_timeout(1000)  # a resend would follow the reconnected question list
+    assert seen["sockets"] == 2 and seen["lost"]
+    assert [u["action"] for u in seen["upvotes"]] == ["question_upvote"]
+    assert _upvotes(live_app, question) == 1

@@ -77,7 +77,9 @@ async def test_hidden_question_is_removed_from_phones(live_workshop):
         await sock.close()
 
 
-async def test_upvote_over_the_socket_once_then_refused(live_workshop):
+async def test_upvote_over_the_socket_counts_once_when_sent_again(live_workshop):
+    # A resend (the answer was lost with a socket) is answered like the first send: the
+    # button pressed, the count unchanged, no error.
     live_workshop.moderate_questions = False
     await database_sync_to_async(live_workshop.save)()
     asker, voter = await phone(live_workshop), await phone(live_workshop)
@@ -85,15 +87,30 @@ async def test_upvote_over_the_socket_once_then_refused(live_workshop):
     await voter.receive_until("Upvote me")
     question = await database_sync_to_async(Question.objects.get)()
 
-    await voter.send({"action": "question_upvote", "question": str(question.pk)})
-    pressed = await voter.receive_until(f'id="q-{question.pk}-vote"')
-    assert 'aria-pressed="true"' in pressed and "<span>1</span>" in pressed
-    await voter.send({"action": "question_upvote", "question": str(question.pk)})
-    assert "You have already upvoted this question." in await voter.receive_until(
-        'id="phone-flash"'
-    )
+    for _ in range(2):
+        await voter.send({"action": "question_upvote", "question": str(question.pk)})
+        pressed = await voter.receive_until(f'id="q-{question.pk}-vote"')
+        assert 'aria-pressed="true"' in pressed and "<span>1</span>" in pressed
+        assert "flash--error" not in pressed
     assert await database_sync_to_async(Upvote.objects.count)() == 1
+
+    for _ in range(2):
+        await voter.send({"action": "question_unvote", "question": str(question.pk)})
+        released = await voter.receive_until(f'id="q-{question.pk}-vote"')
+        assert 'aria-pressed="false"' in released and "<span>0</span>" in released
+    assert await database_sync_to_async(Upvote.objects.count)() == 0
     await asker.close(), await voter.close()
+
+
+async def test_upvote_of_an_unknown_question_over_the_socket_is_refused(live_workshop):
+    voter = await phone(live_workshop)
+    await voter.drain()
+    await voter.send({"action": "question_upvote", "question": "999999"})
+    assert "not open for upvotes" in await voter.receive_until('id="phone-flash"')
+    await voter.send({"action": "question_unvote", "question": "999999"})
+    assert "not in this workshop" in await voter.receive_until('id="phone-flash"')
+    assert await database_sync_to_async(Upvote.objects.count)() == 0
+    await voter.close()
 
 
 async def test_oversized_or_empty_question_over_the_socket_is_refused(live_workshop):
