@@ -234,15 +234,8 @@ def _ballots_cast_once(requests: list[BallotRequest]) -> list[BallotResult]:
         options = set(sql.options(open_polls)) if open_polls else set()
         attendees = dict(sql.attendee_workshops({r.attendee_id for r in requests}))
         known_polls = poll_ids if len(open_polls) == len(poll_ids) else set(sql.polls(poll_ids))
-        keyed = [r for r in requests if r.key and r.poll_id in open_polls]
-        stored_keys = set()
-        if keyed:
-            stored_keys = set(sql.keys({r.poll_id for r in keyed}, {r.attendee_id for r in keyed}))
         results, accepted = [], {}
         for r in requests:
-            if r.key and (r.poll_id, r.attendee_id, r.key) in stored_keys:
-                results.append(BallotResult(request=r, duplicate=True))
-                continue
             if r.poll_id not in open_polls:
                 error = (
                     "Voting has closed, so your vote was not counted."
@@ -257,9 +250,22 @@ def _ballots_cast_once(requests: list[BallotRequest]) -> list[BallotResult]:
                 error = None
                 accepted[(r.poll_id, r.attendee_id)] = r  # the last choice in a batch wins
             results.append(BallotResult(request=r, error=error))
-        if accepted:
-            sql.upsert(list(accepted.values()), now=timezone.now())
-            changed = {poll_id: open_polls[poll_id] for poll_id, _ in accepted}
+        if not accepted:
+            return results
+        # The upsert skips a row whose stored key is the request's (a resend), and says which
+        # rows it wrote: the unique index finds each row, however large the poll.
+        written = set(sql.upsert(list(accepted.values()), now=timezone.now()))
+        resends = {pair for pair in accepted if pair not in written}
+        if resends:
+            results = [
+                BallotResult(request=res.request, duplicate=True)
+                if (pair := (res.request.poll_id, res.request.attendee_id)) in resends
+                and accepted[pair] is res.request
+                else res
+                for res in results
+            ]
+        if written:
+            changed = {poll_id: open_polls[poll_id] for poll_id, _ in written}
             # The poll rows are locked only here, for the last statement before the commit,
             # so batches from several workers queue for a moment, not for a whole batch. The
             # same statement checks the polls are still open: a close that came in between
@@ -325,15 +331,10 @@ class _BallotSQL:
         where, params = self._in("id", ids)
         return self._rows(f"SELECT id, workshop_id FROM {self.attendee} WHERE {where}", params)
 
-    def keys(self, poll_ids, attendee_ids):
-        polls, poll_params = self._in("poll_id", poll_ids)
-        attendees, attendee_params = self._in("attendee_id", attendee_ids)
-        return self._rows(
-            f"SELECT poll_id, attendee_id, key FROM {self.ballot} WHERE {polls} AND {attendees}",
-            [*poll_params, *attendee_params],
-        )
-
-    def upsert(self, requests: list[BallotRequest], *, now) -> None:
+    def upsert(self, requests: list[BallotRequest], *, now) -> list[tuple[int, int]]:
+        """Inserts or changes each request's ballot, except where the stored key is the
+        request's own (a resend: nothing to change). Returns (poll_id, attendee_id) of the
+        rows written."""
         stamp = self.conn.ops.adapt_datetimefield_value(now)
         if self.arrays:
             rows = (
@@ -353,15 +354,16 @@ class _BallotSQL:
             params = []
             for r in requests:
                 params += [r.poll_id, r.attendee_id, r.theme_id, stamp, stamp, r.key]
-        with self.conn.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {self.ballot} "
-                f"(poll_id, attendee_id, theme_id, cast_at, changed_at, key) {rows} "
-                "ON CONFLICT (poll_id, attendee_id) DO UPDATE SET "
-                "theme_id = excluded.theme_id, changed_at = excluded.changed_at, "
-                "key = excluded.key",
-                params,
-            )
+        return self._rows(
+            f"INSERT INTO {self.ballot} "
+            f"(poll_id, attendee_id, theme_id, cast_at, changed_at, key) {rows} "
+            "ON CONFLICT (poll_id, attendee_id) DO UPDATE SET "
+            "theme_id = excluded.theme_id, changed_at = excluded.changed_at, "
+            "key = excluded.key "
+            f"WHERE excluded.key = '' OR {self.ballot}.key <> excluded.key "
+            "RETURNING poll_id, attendee_id",
+            params,
+        )
 
     def bump_open_versions(self, poll_ids) -> int:
         """Adds one to the version of each poll that is still open; returns how many."""

@@ -389,3 +389,62 @@ def test_a_resend_with_the_same_key_is_acknowledged_and_changes_nothing(workshop
     )
     assert Poll.objects.get(pk=poll.pk).version == version + 2
     assert Ballot.objects.get().key == "tap-1"
+
+
+def test_a_resend_beside_new_votes_in_one_batch_writes_only_the_new_ones(workshop):
+    poll = poll_open(workshop=workshop)
+    a, b, _ = _themes(poll)
+    old, new = make_attendee(workshop=workshop), make_attendee(workshop=workshop)
+    first = BallotRequest(poll_id=poll.pk, attendee_id=old.pk, theme_id=a.pk, key="tap-1")
+    ballots_cast(requests=[first])
+    stored = Ballot.objects.get()
+    version = Poll.objects.get(pk=poll.pk).version
+
+    resent, fresh = ballots_cast(
+        requests=[
+            first,
+            BallotRequest(poll_id=poll.pk, attendee_id=new.pk, theme_id=b.pk, key="tap-2"),
+        ]
+    )
+
+    assert (resent.ok, resent.duplicate, fresh.ok, fresh.duplicate) == (True, True, True, False)
+    again = Ballot.objects.get(attendee=old)
+    assert (again.theme_id, again.key, again.changed_at) == (a.pk, "tap-1", stored.changed_at)
+    assert Ballot.objects.get(attendee=new).theme_id == b.pk
+    assert Poll.objects.get(pk=poll.pk).version == version + 1
+
+
+def test_a_change_without_a_key_is_written(workshop):
+    # The HTTP form of a page without live.js may send no key: every such vote is a change.
+    poll = poll_open(workshop=workshop)
+    a, b, _ = _themes(poll)
+    attendee = make_attendee(workshop=workshop)
+    for theme in (a, b, a):
+        ballot_cast(poll_id=poll.pk, attendee_id=attendee.pk, theme_id=theme.pk)
+    assert list(Ballot.objects.values_list("theme_id", "key")) == [(a.pk, "")]
+    assert Poll.objects.get(pk=poll.pk).version == 3
+
+
+@pytest.mark.parametrize("size", [1, 40])
+def test_a_batch_costs_the_same_statements_whatever_its_size(
+    workshop, size, django_assert_num_queries
+):
+    # Nothing in a batch is looked up per ballot, or by a scan that grows with the poll:
+    # a resend is found by the upsert itself, through the unique index.
+    poll = poll_open(workshop=workshop)
+    a, b, _ = _themes(poll)
+    voters = [make_attendee(workshop=workshop) for _ in range(size)]
+    taps = [
+        BallotRequest(poll_id=poll.pk, attendee_id=v.pk, theme_id=a.pk, key=f"t{v.pk}")
+        for v in voters
+    ]
+    ballots_cast(requests=taps)
+    changes = [
+        BallotRequest(poll_id=poll.pk, attendee_id=v.pk, theme_id=b.pk, key=f"u{v.pk}")
+        for v in voters
+    ]
+    # open polls, options, attendees, upsert, version bump, and the savepoint's two
+    with django_assert_num_queries(7):
+        results = ballots_cast(requests=taps[: size // 2] + changes[size // 2 :])
+    assert all(r.ok for r in results)
+    assert Ballot.objects.filter(theme=b).count() == size - size // 2
