@@ -156,16 +156,23 @@ def main() -> int:
         .read_text()
         .format(
             listen=f"{args.host}:{args.port}",
-            upstreams="\n".join(
-                f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in ports
-            ),
+            # max_fails=0: nginx never marks a worker down. A connection to a dead worker
+            # is refused at once on loopback and goes to the next (proxy_next_upstream).
+            # Marked down, a restarted worker would get one new connection per fail_timeout
+            # until a connection to it ends without error, and a socket may last all day:
+            # phones sent back to it to even out the load went to the others instead.
+            upstreams="\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in ports),
             prefix=prefix,
             static_root=static_root,
         )
     )
 
+    # nginx's least_conn gives a reconnect to the least loaded worker, so the workers may
+    # even out their phones after one restarts (workshop/live/balance.py).
+    worker_env = {**os.environ, "WORKSHOP_REBALANCE": os.environ.get("WORKSHOP_REBALANCE", "1")}
+
     def start_worker(port: int) -> subprocess.Popen:
-        return subprocess.Popen(daphne_command(port), cwd=ROOT)
+        return subprocess.Popen(daphne_command(port), cwd=ROOT, env=worker_env)
 
     stopping = False
 

@@ -1,5 +1,6 @@
 import gc
 import os
+import sys
 
 from django.core.asgi import get_asgi_application
 
@@ -11,6 +12,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from workshop.live import handshake, transport  # noqa: E402
+from workshop.live.balance import balance_workers  # noqa: E402
 from workshop.live.render import templates_compile  # noqa: E402
 from workshop.routing import websocket_urlpatterns  # noqa: E402
 
@@ -26,6 +28,12 @@ templates_compile()
 if settings.EAGER_WRITES:
     transport.install()
 handshake.install()
+
+# Under daphne, each worker starts evening out phones with the others (when that is on) as
+# soon as it runs, not at its first socket: a restarted worker has none until the others
+# send it some (workshop/live/balance.py). daphne.server holds the loop it is about to run.
+if (daphne_server := sys.modules.get("daphne.server")) is not None:
+    daphne_server.twisted_loop.call_soon(balance_workers)
 
 # Garbage collection, tuned for a server that holds thousands of sockets (figures in
 # docs/performance.md). Everything loaded so far lives as long as the process: freeze it, so

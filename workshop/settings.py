@@ -129,6 +129,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_LAYER = os.environ.get("WORKSHOP_REDIS_LAYER", "pubsub")
 if REDIS_LAYER not in ("core", "pubsub"):
     raise ImproperlyConfigured("WORKSHOP_REDIS_LAYER must be core or pubsub.")
+# Workers even out their phones after one restarts (workshop/live/balance.py). Needs a
+# balancer that gives a new connection to the least loaded worker (deploy/nginx.conf's
+# least_conn): scripts/serve.py turns it on for its workers.
+REBALANCE = env_bool("WORKSHOP_REBALANCE", False)
 # This process in logs, presence counts and Redis client names.
 WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
 # The pub/sub layer's connections carry this name, so that workshop/live/watch.py can see

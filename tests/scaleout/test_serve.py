@@ -3,6 +3,7 @@ front of two daphne workers, run as a user would run it, on the test's PostgreSQ
 
 import asyncio
 import os
+import random
 import re
 import signal
 import urllib.request
@@ -60,8 +61,8 @@ async def test_serve_puts_two_workers_behind_one_address_and_restarts_one_that_d
         None, lambda: wait_for(lambda: f"worker on {a} exited" in log_path.read_text(), "noticed")
     )
     await loop.run_in_executor(None, lambda: wait_for(lambda: listening(a), "worker a back"))
-    # nginx skips a worker for 2 s after a failed connect (max_fails=1 fail_timeout=2s),
-    # then tries it again; least_conn then prefers it, with no sockets yet.
+    # nginx never marks a worker down (max_fails=0 in serve.py): least_conn prefers the
+    # restarted one, with no sockets yet.
     assert sockets_on(a) == 0
     late = []
     for _ in range(10):
@@ -83,3 +84,70 @@ async def test_serve_puts_two_workers_behind_one_address_and_restarts_one_that_d
     assert await loop.run_in_executor(None, lambda: proc.wait(timeout=20)) == 0
     assert not any(listening(p) for p in (port, a, b))
     assert "Traceback" not in log_path.read_text()
+
+
+class LivePhone:
+    """A phone that comes back as live.js does when its socket closes: after a pause drawn
+    from the window the server gave it (2 s unless told), through the same address."""
+
+    def __init__(self, url: str, cookie: str):
+        self.url, self.cookie = url, cookie
+        self.connects = 0
+        self.card = False  # the current state arrived on the latest socket
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            window = 2
+            try:
+                client = await Client(self.url, self.cookie).connect()
+                self.connects, self.card = self.connects + 1, False
+                async for frame in client.ws:
+                    self.card = self.card or 'id="phone-live"' in frame
+                    if m := re.match(r"<!--reconnect-window (\d+)-->", frame):
+                        window = int(m.group(1))
+                    if stop.is_set():
+                        await client.close()
+            except (ConnectionClosed, OSError, TimeoutError):
+                pass
+            await asyncio.sleep(0.5 + random.random() * (window - 0.5))
+
+
+async def test_serve_evens_out_the_phones_after_a_worker_restarts(cluster, serve):
+    port, (a, b), _, log_path = serve
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    phones = [LivePhone(ws_url(cluster, port, "phone"), cluster.join(port)) for _ in range(40)]
+    tasks = [asyncio.create_task(p.run(stop)) for p in phones]
+
+    def on(*ports: int) -> list[int]:
+        return [sockets_on(p) for p in ports]
+
+    async def until(condition, what: str, timeout: float = 30) -> None:
+        await loop.run_in_executor(None, lambda: wait_for(condition, what, timeout))
+
+    try:
+        await until(lambda: sum(on(a, b)) == 40 and all(p.card for p in phones), "40 phones")
+        assert min(on(a, b)) >= 15, f"nginx's least_conn spread 40 phones as {on(a, b)}"
+
+        # Worker b dies; its phones come back through nginx, all to worker a.
+        os.kill(worker_pid(b), signal.SIGKILL)
+        await until(lambda: on(a, b) == [40, 0] and all(p.card for p in phones), "all on a")
+        before = sum(p.connects for p in phones)
+
+        # serve.py starts b again. Worker a, with all 40, sends some back: half of its
+        # excess per round, until it is within 10 of its share (20 each).
+        await until(lambda: listening(b), "worker b restarted")
+        await until(lambda: on(a, b)[1] >= 10, "phones back on the restarted worker")
+        await until(lambda: sum(on(a, b)) == 40 and all(p.card for p in phones), "all back")
+        await asyncio.sleep(4)  # one more round's time: nothing more to send back
+        assert sum(on(a, b)) == 40 and all(p.card for p in phones)
+        assert 10 <= on(a, b)[1] <= 20, on(a, b)
+        moved = sum(p.connects for p in phones) - before
+        assert 10 <= moved <= 20, f"{moved} reconnects to even out {on(a, b)}"
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    logs = "".join(path.read_text() for path in cluster.var.glob("*.log"))
+    assert "asking 10 sockets to reconnect elsewhere" in logs + log_path.read_text()

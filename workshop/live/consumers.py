@@ -33,6 +33,7 @@ from voting.services import BallotRequest
 from workshop.attendees import attendee_id_from_cookies
 from workshop.live import presence, sockets
 from workshop.live.actions import console_action
+from workshop.live.balance import balance_workers
 from workshop.live.batcher import batcher
 from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
 from workshop.live.groups import Surface, group_join, group_leave, group_name
@@ -106,6 +107,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await group_join(self.channel_layer, self.group, self.channel_name)
         coalescer(serving=True)
         watch_redis()
+        balance_workers()
         await self.accept()
         sockets.opened(self, joined_at)
         await self.joined()

@@ -51,8 +51,19 @@ def closed(consumer) -> None:
     _open.pop(consumer, None)
 
 
-def count() -> int:
-    return len(_open)
+def count(which=None) -> int:
+    """Open sockets; with `which` (a test on the consumer), those it accepts."""
+    return len(_open) if which is None else sum(1 for c in list(_open) if which(c))
+
+
+def send_back(n: int, which, reason: str) -> int:
+    """Ask up to n sockets that `which` accepts, the longest open first, to reconnect
+    within the shortest window (balance.py: the balancer gives them to another worker).
+    Returns how many were asked."""
+    chosen = [c for c in list(_open) if which(c)][:n]
+    log.warning("%s; asking %d sockets to reconnect elsewhere", reason, len(chosen))
+    _close_all(chosen, MIN_WINDOW)
+    return len(chosen)
 
 
 def layer_lost(error: Exception) -> None:
@@ -71,8 +82,12 @@ def reconnect_all(reason: str, joined_before: float | None = None) -> None:
     sockets = [c for c, at in list(_open.items()) if joined_before is None or at < joined_before]
     window = reconnect_window(len(sockets))
     log.warning("%s; asking %d sockets to reconnect within %d s", reason, len(sockets), window)
+    _close_all(sockets, window)
+
+
+def _close_all(consumers: list, window: int) -> None:
     loop = asyncio.get_running_loop()
-    for consumer in sockets:
+    for consumer in consumers:
         _open.pop(consumer, None)
         task = loop.create_task(_close(consumer, window))
         _closing.add(task)

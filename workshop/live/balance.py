@@ -1,0 +1,153 @@
+"""Workers behind one address even out their phones after one of them restarts.
+
+When a worker dies, nginx gives its phones' reconnects to the others; when it is started
+again it gets only new connections, and the others keep the whole room until phones leave.
+With WORKSHOP_REBALANCE on (scripts/serve.py turns it on: it needs a balancer that gives a
+new connection to the least loaded worker, as deploy/nginx.conf's least_conn does), each
+worker writes how many phones it serves to Redis every TICK seconds and reads the others'.
+One with more than its share sends some of its phones back, as after a Redis restart
+(sockets.py: live.js reconnects within a short window and is sent the current state), a
+fraction of the excess per tick and at most SHED_PER_TICK, so the two sides meet without
+overshooting. Projectors and consoles stay where they are: the room would see them blink.
+
+A balancer that keeps a phone on the same worker (ip_hash, sticky sessions) would send the
+phones straight back, and they would reconnect for nothing, again and again. So a worker
+whose count has not fallen by half of what it sent back, a few seconds later, stops sending
+phones back for PAUSE seconds and says so in its log.
+"""
+
+import asyncio
+import collections
+import logging
+import math
+import time
+import weakref
+
+from django.conf import settings
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from workshop.live import sockets
+from workshop.live.groups import Surface
+
+log = logging.getLogger(__name__)
+
+KEY = "workshop-live:phones"  # a hash: worker id -> "<phones> <time.time()>"
+TICK = 1.0  # seconds between looks; each look also says this worker is alive
+FRESH = 1.5 * TICK  # an entry older than this is a worker that has gone (or is stuck)
+FORGET = 60.0  # entries older than this are deleted
+STEADY = 3  # looks in a row that must agree (same workers, this one over its share)
+MIN_EXCESS = 10  # phones: a smaller imbalance is not worth a reconnect
+SHARE_SLACK = 0.1  # ... nor one under a tenth of the worker's share
+SHED_FRACTION = 0.5  # of the excess, per round
+SETTLE = 3.0  # seconds between rounds: those sent back land (their window is 2 s) and count
+SHED_PER_ROUND = 240  # 80 a second: the other worker connects several hundred a second
+PAUSE = 300.0  # seconds without sending phones back once they came straight back
+
+
+def is_phone(consumer) -> bool:
+    return getattr(consumer, "surface", None) == Surface.PHONE
+
+
+class Balance:
+    def __init__(self, redis, name: str):
+        self.redis, self.name = redis, name
+        self.sent: collections.deque[tuple[float, int, int]] = collections.deque()
+        self.last_sent = -math.inf
+        self.paused_until = 0.0
+        self.steady: tuple[frozenset[str], int] = (frozenset(), 0)  # workers, looks in a row
+
+    async def loads(self, mine: int, now: float) -> dict[str, int]:
+        """Publish this worker's phones; the phones of every worker alive."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(KEY, self.name, f"{mine} {now}")
+            pipe.hgetall(KEY)
+            _, entries = await pipe.execute()
+        fresh, gone = {}, []
+        for name, value in entries.items():
+            phones, at = value.decode().split()
+            if now - float(at) <= FRESH:
+                fresh[name.decode()] = int(phones)
+            elif now - float(at) > FORGET:
+                gone.append(name)
+        if gone:
+            await self.redis.hdel(KEY, *gone)
+        return fresh
+
+    def excess(self, mine: int, loads: dict[str, int]) -> int:
+        """How many phones over its share this worker has, when worth sending back."""
+        if len(loads) < 2:
+            return 0
+        share = sum(loads.values()) / len(loads)
+        over = mine - share
+        return math.floor(over) if over >= max(MIN_EXCESS, SHARE_SLACK * share) else 0
+
+    def came_back(self, mine: int, now: float) -> bool:
+        """Whether the phones sent back a while ago came straight back here."""
+        while self.sent and now - self.sent[0][0] > SETTLE * 4:
+            self.sent.popleft()
+        settled = [(at, n, before) for at, n, before in self.sent if now - at >= SETTLE]
+        total = sum(n for _, n, _ in settled)
+        return total >= 2 * MIN_EXCESS and settled[0][2] - mine < total / 2
+
+    async def step(self, now: float) -> int:
+        """One look. Returns how many phones it sent back."""
+        mine = sockets.count(is_phone)
+        loads = await self.loads(mine, now)
+        excess = self.excess(mine, loads)
+        workers = frozenset(loads)
+        looks = (self.steady[1] + 1 if workers == self.steady[0] else 1) if excess else 0
+        self.steady = (workers, looks)
+        if now < self.paused_until:
+            return 0
+        if self.came_back(mine, now):
+            self.paused_until, self.sent = now + PAUSE, collections.deque()
+            log.warning(
+                "Rebalancing paused for %.0f s: phones sent back came straight back to this "
+                "worker. Does the balancer keep a phone on one worker (ip_hash, sticky "
+                "sessions)? Rebalancing needs least_conn (deploy/nginx.conf); or set "
+                "WORKSHOP_REBALANCE=0.",
+                PAUSE,
+            )
+            return 0
+        # A worker that has just died is still listed for up to FRESH seconds, while its
+        # phones arrive here: phones sent to it would come straight back. So the picture
+        # must hold for STEADY looks, and a round waits for the last one's phones to land.
+        if self.steady[1] < STEADY or now - self.last_sent < SETTLE:
+            return 0
+        n = min(SHED_PER_ROUND, max(1, math.ceil(excess * SHED_FRACTION)))
+        total = sum(loads.values())
+        reason = f"Rebalancing: {mine} phones on this worker, {total} on {len(loads)} workers"
+        shed = sockets.send_back(n, is_phone, reason)
+        self.sent.append((now, shed, mine))
+        self.last_sent = now
+        return shed
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.step(time.time())
+            except (RedisError, OSError):
+                pass  # Redis is away: the watch (watch.py) reports it; try again next tick
+            except Exception:  # the balance must outlive anything one look runs into
+                log.exception("Rebalancing failed")
+            await asyncio.sleep(TICK)
+
+
+_balances: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def balance_workers() -> None:
+    """Start this loop's balance, once, when rebalancing is on and workers share Redis.
+    Consumers call it when they connect."""
+    if not (settings.REBALANCE and settings.REDIS_URL):
+        return
+    loop = asyncio.get_running_loop()
+    task = _balances.get(loop)
+    if task is None or task.done():
+        redis = Redis.from_url(
+            settings.REDIS_URL, socket_timeout=TICK * 5, socket_connect_timeout=TICK * 5
+        )
+        _balances[loop] = loop.create_task(Balance(redis, settings.WORKER_ID).run())
