@@ -42,13 +42,31 @@ def test_a_worker_is_over_its_share_only_by_a_margin(mine, loads, excess):
     assert Balance(None, "a").excess(mine, loads) == excess
 
 
-def test_phones_that_did_not_leave_count_as_come_back():
+def test_phones_sent_back_count_as_come_back_when_most_reconnect_here():
     b = Balance(None, "a")
-    b.sent.extend([(100.0, 15, 60), (103.0, 15, 45)])
-    assert not b.came_back(32, 106.5)  # 28 fewer: they went elsewhere
-    assert not b.came_back(60, 102.0)  # too soon to tell
-    assert b.came_back(58, 106.5)  # 30 sent back, 2 fewer: they came straight back
-    assert not b.came_back(58, 200.0)  # long forgotten
+    b.sent.extend([(100.0, set(range(15))), (103.0, set(range(15, 30)))])
+    for attendee in (*range(14), 99):  # 99 was not sent back: a newcomer
+        b.arrived(attendee)
+    assert not b.came_back(102.0)  # too soon to tell
+    assert not b.came_back(105.0)  # only the first 15 settled: too few to judge
+    assert not b.came_back(106.5)  # 14 of the 30 back here: not yet half
+    b.arrived(20)
+    assert b.came_back(106.5)
+    assert not b.came_back(200.0)  # long forgotten
+
+
+def test_the_room_must_hold_still_before_phones_are_sent_back():
+    b = Balance(None, "a")
+    two = {"a": 100, "b": 40}
+    assert [b.steady(two, True), b.steady(two, True), b.steady(two, True)] == [
+        False,
+        False,
+        True,
+    ]
+    assert not b.steady({"a": 100, "b": 80}, True)  # filling up: 140 then 180
+    b.steady(two, False)  # evened out meanwhile: start again
+    assert [b.steady(two, True) for _ in range(3)] == [False, False, True]
+    assert not b.steady({"a": 140}, True)  # a worker gone
 
 
 async def _balance(phones: int, others: dict[str, int]):
@@ -56,6 +74,7 @@ async def _balance(phones: int, others: dict[str, int]):
     redis = Redis.from_url(settings.REDIS_URL)
     await redis.delete(balance.KEY)
     b = Balance(redis, f"test-{uuid.uuid4().hex[:8]}")
+    b.serve_here()  # hears of the phones that connect here
 
     async def look(at: float) -> int:
         if others:
@@ -128,6 +147,18 @@ async def test_a_worker_that_has_stopped_writing_is_not_sent_phones(live_worksho
     await redis.aclose()
 
 
+async def _rounds(live_workshop, look, phones, times, *, same_phones: bool) -> list[int]:
+    """Looks at the given times; each phone sent back reconnects here at once, as itself
+    (a balancer that keeps it on this worker) or as a newcomer taking its place."""
+    shed = []
+    for at in times:
+        shed.append(await look(at))
+        for sock in await _sent_back(phones):
+            phones.remove(sock)
+            phones.append(await phone(live_workshop, sock.attendee if same_phones else None))
+    return shed
+
+
 @needs_redis
 async def test_phones_that_come_straight_back_pause_the_rebalancing(live_workshop, caplog):
     """Behind a balancer that keeps each phone on one worker, phones sent back return to
@@ -137,22 +168,35 @@ async def test_phones_that_come_straight_back_pause_the_rebalancing(live_worksho
     _, redis, look = await _balance(60, {"other": 0})
     now = time.time()
 
-    async def round_trip(at: float) -> int:
-        shed = await look(at)
-        for sock in await _sent_back(phones):
-            phones.remove(sock)
-            phones.append(await phone(live_workshop))  # straight back to this worker
-        return shed
+    def rounds(*times):
+        return _rounds(live_workshop, look, phones, [now + t for t in times], same_phones=True)
 
-    assert [await round_trip(now + i) for i in range(3)] == [0, 0, 15]
-    assert await round_trip(now + 5) == 15  # 15 sent back, 0 fewer: too few to judge yet
+    assert await rounds(0, 1, 2) == [0, 0, 15]
+    assert await rounds(5) == [15]  # 15 sent back and back here: too few to judge yet
     with caplog.at_level(logging.WARNING, logger="workshop.live.balance"):
-        assert await round_trip(now + 8) == 0  # 30 sent back, none gone: paused
+        assert await rounds(8) == [0]  # 30 sent back, all back here: paused
     assert "Rebalancing paused" in caplog.text
-    assert await round_trip(now + 12) == 0
-    assert await round_trip(now + balance.PAUSE + 9) == 15  # then it tries again
+    assert await rounds(12) == [0]
+    assert await rounds(balance.PAUSE + 9) == [15]  # then it tries again
     assert sockets.count(balance.is_phone) == 60
 
+    for sock in phones:
+        await sock.close()
+    await redis.delete(balance.KEY)
+    await redis.aclose()
+
+
+@needs_redis
+async def test_newcomers_are_not_taken_for_phones_coming_back(live_workshop, caplog):
+    phones = [await phone(live_workshop) for _ in range(60)]
+    _, redis, look = await _balance(60, {"other": 0})
+    now = time.time()
+    with caplog.at_level(logging.WARNING, logger="workshop.live.balance"):
+        shed = await _rounds(
+            live_workshop, look, phones, [now + t for t in (0, 1, 2, 5, 8, 11)], same_phones=False
+        )
+    assert shed == [0, 0, 15, 15, 15, 15]
+    assert "Rebalancing paused" not in caplog.text
     for sock in phones:
         await sock.close()
     await redis.delete(balance.KEY)

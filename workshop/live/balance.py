@@ -36,7 +36,8 @@ KEY = "workshop-live:phones"  # a hash: worker id -> "<phones> <time.time()>"
 TICK = 1.0  # seconds between looks; each look also says this worker is alive
 FRESH = 1.5 * TICK  # an entry older than this is a worker that has gone (or is stuck)
 FORGET = 60.0  # entries older than this are deleted
-STEADY = 3  # looks in a row that must agree (same workers, this one over its share)
+STEADY = 3  # looks in a row that must agree: same workers, this one over its share, and
+STEADY_SLACK = 0.05  # the room's phones changing by less than this (filling, or returning)
 MIN_EXCESS = 10  # phones: a smaller imbalance is not worth a reconnect
 SHARE_SLACK = 0.1  # ... nor one under a tenth of the worker's share
 SHED_FRACTION = 0.5  # of the excess, per round
@@ -52,10 +53,13 @@ def is_phone(consumer) -> bool:
 class Balance:
     def __init__(self, redis, name: str):
         self.redis, self.name = redis, name
-        self.sent: collections.deque[tuple[float, int, int]] = collections.deque()
+        self.sent: collections.deque[tuple[float, set[int]]] = collections.deque()  # attendees
+        self.back: set[int] = set()  # of those, the ones that came back here
         self.last_sent = -math.inf
         self.paused_until = 0.0
-        self.steady: tuple[frozenset[str], int] = (frozenset(), 0)  # workers, looks in a row
+        self.looks: collections.deque[tuple[frozenset[str], int]] = collections.deque(
+            maxlen=STEADY
+        )  # (workers, phones in all) of the latest looks that found this worker over
 
     async def loads(self, mine: int, now: float) -> dict[str, int]:
         """Publish this worker's phones; the phones of every worker alive."""
@@ -82,26 +86,49 @@ class Balance:
         over = mine - share
         return math.floor(over) if over >= max(MIN_EXCESS, SHARE_SLACK * share) else 0
 
-    def came_back(self, mine: int, now: float) -> bool:
-        """Whether the phones sent back a while ago came straight back here."""
+    def steady(self, loads: dict[str, int], over: bool) -> bool:
+        """Whether the last STEADY looks found this worker over its share, the same workers
+        alive, and the room neither filling nor emptying: a worker that has just died is
+        still listed for up to FRESH seconds while its phones arrive here, and a room
+        filling up evens out by itself as nginx gives newcomers to the emptier worker."""
+        if not over:
+            self.looks.clear()
+            return False
+        self.looks.append((frozenset(loads), sum(loads.values())))
+        totals = [total for _, total in self.looks]
+        return (
+            len(self.looks) == STEADY
+            and len({workers for workers, _ in self.looks}) == 1
+            and max(totals) - min(totals) <= max(MIN_EXCESS, STEADY_SLACK * max(totals))
+        )
+
+    def serve_here(self) -> None:
+        """Hear of the phones that connect to this loop's sockets (phone_arrived)."""
+        _balances[asyncio.get_running_loop()] = self
+
+    def arrived(self, attendee_id: int | None) -> None:
+        """A phone connected here: note it if it is one this worker sent back lately."""
+        if attendee_id is not None and any(attendee_id in ids for _, ids in self.sent):
+            self.back.add(attendee_id)
+
+    def came_back(self, now: float) -> bool:
+        """Whether most of the phones sent back a while ago came straight back here."""
         while self.sent and now - self.sent[0][0] > SETTLE * 4:
-            self.sent.popleft()
-        settled = [(at, n, before) for at, n, before in self.sent if now - at >= SETTLE]
-        total = sum(n for _, n, _ in settled)
-        return total >= 2 * MIN_EXCESS and settled[0][2] - mine < total / 2
+            _, ids = self.sent.popleft()
+            self.back -= ids
+        settled = set().union(*(ids for at, ids in self.sent if now - at >= SETTLE))
+        return len(settled) >= 2 * MIN_EXCESS and len(settled & self.back) >= len(settled) / 2
 
     async def step(self, now: float) -> int:
         """One look. Returns how many phones it sent back."""
         mine = sockets.count(is_phone)
         loads = await self.loads(mine, now)
         excess = self.excess(mine, loads)
-        workers = frozenset(loads)
-        looks = (self.steady[1] + 1 if workers == self.steady[0] else 1) if excess else 0
-        self.steady = (workers, looks)
+        steady = self.steady(loads, excess > 0)
         if now < self.paused_until:
             return 0
-        if self.came_back(mine, now):
-            self.paused_until, self.sent = now + PAUSE, collections.deque()
+        if self.came_back(now):
+            self.paused_until, self.sent, self.back = now + PAUSE, collections.deque(), set()
             log.warning(
                 "Rebalancing paused for %.0f s: phones sent back came straight back to this "
                 "worker. Does the balancer keep a phone on one worker (ip_hash, sticky "
@@ -110,18 +137,15 @@ class Balance:
                 PAUSE,
             )
             return 0
-        # A worker that has just died is still listed for up to FRESH seconds, while its
-        # phones arrive here: phones sent to it would come straight back. So the picture
-        # must hold for STEADY looks, and a round waits for the last one's phones to land.
-        if self.steady[1] < STEADY or now - self.last_sent < SETTLE:
+        if not steady or now - self.last_sent < SETTLE:
             return 0
         n = min(SHED_PER_ROUND, max(1, math.ceil(excess * SHED_FRACTION)))
         total = sum(loads.values())
         reason = f"Rebalancing: {mine} phones on this worker, {total} on {len(loads)} workers"
         shed = sockets.send_back(n, is_phone, reason)
-        self.sent.append((now, shed, mine))
+        self.sent.append((now, {c.attendee_id for c in shed if c.attendee_id is not None}))
         self.last_sent = now
-        return shed
+        return len(shed)
 
     async def run(self) -> None:
         while True:
@@ -134,20 +158,32 @@ class Balance:
             await asyncio.sleep(TICK)
 
 
-_balances: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task]" = (
+_balances: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Balance]" = (
     weakref.WeakKeyDictionary()
 )
+_tasks: set[asyncio.Task] = set()
 
 
 def balance_workers() -> None:
     """Start this loop's balance, once, when rebalancing is on and workers share Redis.
-    Consumers call it when they connect."""
+    Consumers call it when they connect; under daphne, workshop/asgi.py at start."""
     if not (settings.REBALANCE and settings.REDIS_URL):
         return
     loop = asyncio.get_running_loop()
-    task = _balances.get(loop)
-    if task is None or task.done():
-        redis = Redis.from_url(
-            settings.REDIS_URL, socket_timeout=TICK * 5, socket_connect_timeout=TICK * 5
-        )
-        _balances[loop] = loop.create_task(Balance(redis, settings.WORKER_ID).run())
+    if loop in _balances:
+        return
+    redis = Redis.from_url(
+        settings.REDIS_URL, socket_timeout=TICK * 5, socket_connect_timeout=TICK * 5
+    )
+    balance = Balance(redis, settings.WORKER_ID)
+    balance.serve_here()
+    task = loop.create_task(balance.run())
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+def phone_arrived(attendee_id: int | None) -> None:
+    """A phone connected to this worker (consumers.PhoneConsumer)."""
+    balance = _balances.get(asyncio.get_running_loop())
+    if balance is not None:
+        balance.arrived(attendee_id)

@@ -33,7 +33,7 @@ from voting.services import BallotRequest
 from workshop.attendees import attendee_id_from_cookies
 from workshop.live import presence, sockets
 from workshop.live.actions import console_action
-from workshop.live.balance import balance_workers
+from workshop.live.balance import balance_workers, phone_arrived
 from workshop.live.batcher import batcher
 from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
 from workshop.live.groups import Surface, group_join, group_leave, group_name
@@ -185,6 +185,7 @@ class PhoneConsumer(LiveConsumer):
         self.attendee_id = attendee_id_from_cookies(
             self.scope.get("cookies", {}), workshop_id=self.workshop.pk
         )
+        phone_arrived(self.attendee_id)
         state = await database_sync_to_async(phone_state)(
             workshop_id=self.workshop.pk, attendee_id=self.attendee_id
         )

@@ -56,14 +56,14 @@ def count(which=None) -> int:
     return len(_open) if which is None else sum(1 for c in list(_open) if which(c))
 
 
-def send_back(n: int, which, reason: str) -> int:
+def send_back(n: int, which, reason: str) -> list:
     """Ask up to n sockets that `which` accepts, the longest open first, to reconnect
     within the shortest window (balance.py: the balancer gives them to another worker).
-    Returns how many were asked."""
+    Returns their consumers."""
     chosen = [c for c in list(_open) if which(c)][:n]
     log.warning("%s; asking %d sockets to reconnect elsewhere", reason, len(chosen))
     _close_all(chosen, MIN_WINDOW)
-    return len(chosen)
+    return chosen
 
 
 def layer_lost(error: Exception) -> None:
