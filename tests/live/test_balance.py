@@ -14,6 +14,7 @@ from django.conf import settings
 from redis.asyncio import Redis
 
 from tests.live.conftest import phone, screen
+from tests.live.test_watch import redis_user_without
 from workshop.live import balance, sockets
 from workshop.live.balance import Balance
 
@@ -201,3 +202,16 @@ async def test_newcomers_are_not_taken_for_phones_coming_back(live_workshop, cap
         await sock.close()
     await redis.delete(balance.KEY)
     await redis.aclose()
+
+
+@needs_redis
+async def test_a_redis_that_refuses_hset_stops_the_rebalancing_with_advice(caplog):
+    async with redis_user_without("hset") as url:
+        redis = Redis.from_url(url)
+        with caplog.at_level(logging.WARNING, logger="workshop.live.balance"):
+            await asyncio.wait_for(Balance(redis, "test-acl").run(), 5)  # returns: stopped
+        await redis.aclose()
+    [report] = caplog.records
+    assert report.levelno == logging.ERROR
+    assert report.getMessage().startswith("Rebalancing stopped: Redis refused")
+    assert "WORKSHOP_REBALANCE=0" in report.getMessage()

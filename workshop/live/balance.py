@@ -25,7 +25,7 @@ import weakref
 
 from django.conf import settings
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from workshop.live import sockets
 from workshop.live.groups import Surface
@@ -151,6 +151,14 @@ class Balance:
         while True:
             try:
                 await self.step(time.time())
+            except ResponseError as error:  # refused a command: not an outage
+                log.error(
+                    "Rebalancing stopped: Redis refused %s. Allow HSET, HGETALL and HDEL on "
+                    "the key %s for this user, or set WORKSHOP_REBALANCE=0.",
+                    error,
+                    KEY,
+                )
+                return
             except (RedisError, OSError):
                 pass  # Redis is away: the watch (watch.py) reports it; try again next tick
             except Exception:  # the balance must outlive anything one look runs into
