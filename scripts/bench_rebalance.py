@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from serve import daphne_command, listening
+from serve import listening, sockets_on, worker_pid
 
 import bench
 
@@ -63,27 +63,6 @@ class LivePhone:
             if delay is None:
                 delay = 0.5 + random.random() * (window - 0.5)
             await asyncio.sleep(delay)
-
-
-def sockets_on(port: int) -> int:
-    """Established TCP connections whose server end is `port` on loopback (nginx's, to it)."""
-    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return sum(
-        1 for fields in (line.split() for line in lines)
-        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01"
-    )  # fmt: skip
-
-
-def worker_pid(port: int) -> int:
-    wanted = daphne_command(port)[1:]
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().decode().split("\0")
-        except OSError:
-            continue
-        if args[1 : 1 + len(wanted)] == wanted:
-            return int(cmdline.parent.name)
-    raise RuntimeError(f"no daphne worker on port {port}")
 
 
 async def until(condition, what: str) -> float:

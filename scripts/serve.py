@@ -92,6 +92,30 @@ def listening(port: int) -> bool:
         return False
 
 
+def worker_pid(port: int) -> int:
+    """The daphne worker on `port` that serve.py (or anything using daphne_command) started,
+    found in /proc by its command line. For tests and benchmarks that kill one."""
+    wanted = daphne_command(port)[1:]  # the interpreter's path may differ in form
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        if args[1 : 1 + len(wanted)] == wanted:
+            return int(cmdline.parent.name)
+    raise LookupError(f"no daphne worker on port {port}")
+
+
+def sockets_on(port: int) -> int:
+    """Established TCP connections whose server end is `port` on loopback (behind nginx:
+    nginx's connections to that worker, one per socket)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1 for fields in (line.split() for line in lines)
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01"
+    )  # fmt: skip
+
+
 def wait_until_listening(ports: list[int], workers: dict, stopping, timeout: float = 60) -> str:
     """nginx starts once every worker accepts connections, so no phone meets a 502.
     Returns why not, or "" once all listen."""

@@ -1,9 +1,10 @@
 """Helpers for tests of races that only PostgreSQL allows (SQLite takes its write lock at
 BEGIN, so two writers never overlap there)."""
 
+import threading
 import time
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def statement_waiting_for_a_lock() -> str | None:
@@ -22,3 +23,26 @@ def statement_waiting_for_a_lock() -> str | None:
             return row[0]
         time.sleep(0.01)
     return None
+
+
+def while_uncommitted(first, second):
+    """Runs first() in a transaction and, before it commits, second() in another thread
+    with its own connection. Returns first's result, second's result (once first has
+    committed and second has finished) and the statement second was waiting at."""
+    results = []
+
+    def other():
+        try:
+            results.append(second())
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        out = first()
+        thread = threading.Thread(target=other)
+        thread.start()
+        waiting = statement_waiting_for_a_lock()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "the second transaction did not finish"
+    assert len(results) == 1, "the second transaction raised"
+    return out, results[0], waiting

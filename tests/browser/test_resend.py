@@ -75,6 +75,39 @@ def _route_dropping_the_first_vote(phone, on_drop=lambda: None, marker='"vote"')
     return seen
 
 
+def _route_losing_the_answer(phone, sent_marker: str, last_frame_marker: str):
+    """Every phone socket goes through Playwright. The first socket delivers the first
+    message with `sent_marker` to the server, which stores it, but the server's answer is
+    lost: the socket closes with 1012 at the answer's frame with `last_frame_marker`. What
+    the page sends with `sent_marker` is in seen["sent"], the lost frames in seen["lost"]."""
+    seen = {"sockets": 0, "sent": [], "lost": []}
+
+    def route(ws):
+        server = ws.connect_to_server()
+        seen["sockets"] += 1
+        first = seen["sockets"] == 1
+
+        def from_server(message):
+            if first and seen["sent"]:  # the answer: lost with the socket
+                seen["lost"].append(message)
+                if last_frame_marker in message:
+                    ws.close(code=1012, reason="the worker went away")
+                    server.close()
+                return
+            ws.send(message)
+
+        def from_page(message):
+            if sent_marker in message:
+                seen["sent"].append(json.loads(message))
+            server.send(message)
+
+        server.on_message(from_server)
+        ws.on_message(from_page)
+
+    phone.route_web_socket(re.compile(r"/ws/j/PCN25/"), route)
+    return seen
+
+
 def test_a_vote_lost_with_its_socket_is_sent_again_after_the_reconnect(live_app, new_phone, vote):
     phone = new_phone()
     seen = _route_dropping_the_first_vote(phone)
@@ -157,31 +190,8 @@ def test_a_question_whose_answer_is_lost_is_sent_again_and_stored_once(live_app,
     still shows the text, unanswered. After the reconnect live.js sends it again under the
     same key, and the server answers it without storing it twice."""
     phone = new_phone()
-    seen = {"sockets": 0, "asked": [], "lost": []}
-
-    def route(ws):
-        server = ws.connect_to_server()
-        seen["sockets"] += 1
-        first = seen["sockets"] == 1
-
-        def from_server(message):
-            if first and seen["asked"]:  # the answer to the question: lost with the socket
-                seen["lost"].append(message)
-                if 'id="q-key"' in message:  # its last frame: the emptied box and key
-                    ws.close(code=1012, reason="the worker went away")
-                    server.close()
-                return
-            ws.send(message)
-
-        def from_page(message):
-            if '"question_ask"' in message:
-                seen["asked"].append(json.loads(message))
-            server.send(message)
-
-        server.on_message(from_server)
-        ws.on_message(from_page)
-
-    phone.route_web_socket(re.compile(r"/ws/j/PCN25/"), route)
+    # Its last frame is the emptied box and key.
+    seen = _route_losing_the_answer(phone, '"question_ask"', 'id="q-key"')
     phone.goto(live_app.url + "/j/PCN25/questions/")
     expect(phone.locator("html")).to_have_attribute("data-live", "on")
 
@@ -192,13 +202,13 @@ def test_a_question_whose_answer_is_lost_is_sent_again_and_stored_once(live_app,
     expect(phone.get_by_label("Your question")).to_have_value("")
     expect(phone.locator("#q-count")).to_have_text("Up to 280 characters.")
     assert seen["sockets"] == 2 and seen["lost"]
-    assert [a["key"] for a in seen["asked"]] == [seen["asked"][0]["key"]] * 2  # sent again
+    assert [a["key"] for a in seen["sent"]] == [seen["sent"][0]["key"]] * 2  # sent again
     stored = _shell(
         live_app,
         "from panel.models import Question; print(json.dumps(list(Question.objects.filter("
         "text='Who maintains the shared estates?').values_list('key', flat=True))))",
     )
-    assert stored == [seen["asked"][0]["key"]]
+    assert stored == [seen["sent"][0]["key"]]
     screenshot(phone, "resend-02-phone-question-sent-after-reconnect")
 
 
@@ -255,31 +265,7 @@ def test_an_upvote_whose_answer_is_lost_is_not_sent_again(live_app, new_phone, q
     """The server stores the upvote and its answer is lost with the socket. The reconnected
     socket's question list shows the button pressed, so live.js sends nothing more."""
     phone = new_phone()
-    seen = {"sockets": 0, "upvotes": [], "lost": []}
-
-    def route(ws):
-        server = ws.connect_to_server()
-        seen["sockets"] += 1
-        first = seen["sockets"] == 1
-
-        def from_server(message):
-            if first and seen["upvotes"]:  # the answer: lost with the socket
-                seen["lost"].append(message)
-                if f'id="q-{question}-vote"' in message:
-                    ws.close(code=1012, reason="the worker went away")
-                    server.close()
-                return
-            ws.send(message)
-
-        def from_page(message):
-            if "upvote" in message:
-                seen["upvotes"].append(json.loads(message))
-            server.send(message)
-
-        server.on_message(from_server)
-        ws.on_message(from_page)
-
-    phone.route_web_socket(re.compile(r"/ws/j/PCN25/"), route)
+    seen = _route_losing_the_answer(phone, "upvote", f'id="q-{question}-vote"')
     phone.goto(live_app.url + "/j/PCN25/questions/")
     expect(phone.locator("html")).to_have_attribute("data-live", "on")
     button = phone.locator(f"#q-{question}-vote button")
@@ -289,5 +275,5 @@ def test_an_upvote_whose_answer_is_lost_is_not_sent_again(live_app, new_phone, q
     expect(button).to_have_attribute("aria-pressed", "true", timeout=15_000)
     phone.wait_for_timeout(1000)  # a resend would follow the reconnected question list
     assert seen["sockets"] == 2 and seen["lost"]
-    assert [u["action"] for u in seen["upvotes"]] == ["question_upvote"]
+    assert [u["action"] for u in seen["sent"]] == ["question_upvote"]
     assert _upvotes(live_app, question) == 1

@@ -1,8 +1,6 @@
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 
 from panel.models import BoardPost, Person, Question, Upvote
 from panel.selectors import board_posts, questions_queue, questions_visible
@@ -19,7 +17,7 @@ from panel.services import (
     question_upvote,
 )
 from tests.factories import make_attendee, make_person, make_voting_workshop, make_workshop
-from tests.postgres import statement_waiting_for_a_lock
+from tests.postgres import while_uncommitted
 from workshop.models import LiveState
 
 
@@ -357,24 +355,14 @@ def test_two_sends_of_one_key_at_once_store_one_question(transactional_db):
                     "cannot overlap there")  # fmt: skip
     workshop = make_voting_workshop(moderate_questions=False)
     attendee = make_attendee(workshop=workshop)
-    results = []
 
-    def resend():
-        try:
-            results.append(_ask(workshop, attendee=attendee, key="k-1"))
-        finally:
-            connection.close()
+    def send():
+        return _ask(workshop, attendee=attendee, key="k-1")
 
-    with transaction.atomic():
-        first = _ask(workshop, attendee=attendee, key="k-1")  # not committed yet
-        other = threading.Thread(target=resend)
-        other.start()
-        waiting = statement_waiting_for_a_lock()
-    other.join(timeout=10)
+    first, second, waiting = while_uncommitted(send, send)
 
-    assert not other.is_alive()
     assert waiting is not None and waiting.startswith('INSERT INTO "panel_question"')
-    assert [q.pk for q in results] == [first.pk]
+    assert second.pk == first.pk
     assert Question.objects.count() == 1
     assert LiveState.objects.get(workshop=workshop).panel_version == 1
 
@@ -388,24 +376,13 @@ def test_two_sends_of_one_upvote_at_once_store_one(transactional_db):
     workshop = make_voting_workshop(moderate_questions=False)
     question = _ask(workshop)
     voter = make_attendee(workshop=workshop)
-    args = {"workshop": workshop, "question_id": question.pk, "attendee_id": voter.pk}
-    results = []
 
-    def resend():
-        try:
-            results.append(question_upvote(**args))
-        finally:
-            connection.close()
+    def send():
+        return question_upvote(workshop=workshop, question_id=question.pk, attendee_id=voter.pk)
 
-    with transaction.atomic():
-        assert question_upvote(**args) == 1  # not committed yet
-        other = threading.Thread(target=resend)
-        other.start()
-        waiting = statement_waiting_for_a_lock()
-    other.join(timeout=10)
+    first, second, waiting = while_uncommitted(send, send)
 
-    assert not other.is_alive()
     assert waiting is not None and waiting.startswith('INSERT INTO "panel_upvote"')
-    assert results == [1]
+    assert (first, second) == (1, 1)
     assert Upvote.objects.count() == 1
     assert LiveState.objects.get(workshop=workshop).panel_version == 2  # the question, the upvote

@@ -30,7 +30,12 @@ from tests.chromium import new_laptop, new_phone  # noqa: F401 (fixtures)
 from tests.processes import ROOT, free_port, mark_directory
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from serve import daphne_command, listening  # scripts/serve.py: how workers start
+from serve import (  # scripts/serve.py: how workers start, and how to find them
+    daphne_command,
+    listening,
+    sockets_on,  # noqa: F401 (for the tests)
+    worker_pid,  # noqa: F401 (for the tests)
+)
 
 FACILITATOR = ("facilitator", "scaleout-pass-1")
 
@@ -247,29 +252,6 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} within {timeout}s")
         time.sleep(0.1)
-
-
-def worker_pid(port: int) -> int:
-    """The daphne process serve.py started for `port` (found in /proc by its command line,
-    the one serve.daphne_command builds)."""
-    wanted = daphne_command(port)[1:]  # the interpreter's path may differ in form
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().decode().split("\0")
-        except OSError:
-            continue
-        if args[1 : 1 + len(wanted)] == wanted:
-            return int(cmdline.parent.name)
-    raise AssertionError(f"no daphne worker on port {port}")
-
-
-def sockets_on(port: int) -> int:
-    """Established TCP connections whose server end is `port` on loopback."""
-    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return sum(
-        1 for fields in (line.split() for line in lines)
-        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01"
-    )  # fmt: skip
 
 
 @pytest.fixture

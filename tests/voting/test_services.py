@@ -1,11 +1,9 @@
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from tests.factories import make_attendee, make_voting_workshop, make_workshop
-from tests.postgres import statement_waiting_for_a_lock
+from tests.postgres import while_uncommitted
 from voting.models import Ballot, Poll
 from voting.selectors import poll_tally
 from voting.services import (
@@ -258,22 +256,12 @@ def test_a_batch_caught_by_the_close_is_refused_and_stores_nothing(transactional
     poll = poll_open(workshop=workshop)
     theme = _themes(poll)[0]
     request = BallotRequest(poll.pk, make_attendee(workshop=workshop).pk, theme.pk, key="k1")
-    results = []
 
-    def cast():
-        try:
-            results.extend(ballots_cast(requests=[request]))
-        finally:
-            connection.close()
+    # The close holds the poll's row lock until it commits.
+    _, results, waiting = while_uncommitted(
+        lambda: poll_close(poll=poll), lambda: ballots_cast(requests=[request])
+    )
 
-    with transaction.atomic():
-        poll_close(poll=poll)  # holds the poll's row lock until this block commits
-        voter = threading.Thread(target=cast)
-        voter.start()
-        waiting = statement_waiting_for_a_lock()
-    voter.join(timeout=10)
-
-    assert not voter.is_alive()
     # It had read the vote as open and written its ballot, and was waiting to bump the
     # vote's version (its last statement) when the close committed.
     assert waiting is not None and waiting.startswith("UPDATE voting_poll SET version")
@@ -353,7 +341,7 @@ def test_poll_tally_query_count_is_fixed(workshop, django_assert_num_queries):
 
 
 def test_one_ballot_per_attendee_is_enforced_by_the_database(workshop):
-    from django.db import IntegrityError, transaction
+    from django.db import IntegrityError
     from django.utils import timezone
 
     poll = poll_open(workshop=workshop)
