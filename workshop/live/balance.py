@@ -5,14 +5,16 @@ again it gets only new connections, and the others keep the whole room until pho
 With WORKSHOP_REBALANCE on (scripts/serve.py turns it on: it needs a balancer that gives a
 new connection to the least loaded worker, as deploy/nginx.conf's least_conn does), each
 worker writes how many phones it serves to Redis every TICK seconds and reads the others'.
-One with more than its share sends some of its phones back, as after a Redis restart
-(sockets.py: live.js reconnects within a short window and is sent the current state), a
-fraction of the excess per tick and at most SHED_PER_TICK, so the two sides meet without
-overshooting. Projectors and consoles stay where they are: the room would see them blink.
+One that is over its share, look after look, while the room holds still, sends some of its
+phones back as after a Redis restart (sockets.py: live.js reconnects within a short window
+and is sent the current state): half of its excess per round, at most SHED_PER_ROUND, a
+round every SETTLE seconds, so that those sent back have landed before it counts again and
+the two sides meet without overshooting. Projectors and consoles stay where they are: the
+room would see them blink.
 
 A balancer that keeps a phone on the same worker (ip_hash, sticky sessions) would send the
 phones straight back, and they would reconnect for nothing, again and again. So a worker
-whose count has not fallen by half of what it sent back, a few seconds later, stops sending
+remembers which attendees it sent back; if most of them reconnect to it, it stops sending
 phones back for PAUSE seconds and says so in its log.
 """
 
