@@ -27,9 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from serve import listening, sockets_on, worker_pid
-
 import bench
+from serve import listening, sockets_on, worker_pid
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW_RE = re.compile(r"^<!--reconnect-window (\d+)-->$")
