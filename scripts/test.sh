@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: install everything the tests need, then run lint and every test.
 #  1. services, selectors, views, admin, consumers on the embedded default (SQLite, in-memory layer)
+#     security: the protections of docs/security.md (hostile clients, login throttling, files,
+#     headers, deploy settings), as a stage of its own
 #  2. the same against PostgreSQL and Redis (throwaway servers on loopback, started here), on
 #     both of channels-redis's layers (pub/sub, the default, and core)
 #  3. scale-out: several daphne workers sharing Redis and PostgreSQL, with fault tests, on
@@ -21,7 +23,10 @@ echo "==> migrations are up to date"
 $PY manage.py makemigrations --check --dry-run -v0 --settings=workshop.settings_test
 
 echo "==> 1/4 services, selectors, views, admin, consumers (SQLite, in-memory layer)"
-.venv/bin/pytest -m "not browser and not scaleout" -p no:cacheprovider "$@"
+.venv/bin/pytest -m "not browser and not scaleout and not security" -p no:cacheprovider "$@"
+
+echo "==> security: hostile clients, login throttling, files, headers, deploy settings"
+.venv/bin/pytest -m "security and not browser" -p no:cacheprovider "$@"
 
 services=$(mktemp -d /tmp/workshop-live-services.XXXXXX)
 chmod 755 "$services"
