@@ -14,7 +14,7 @@ from panel.selectors import (
     questions_visible,
 )
 from panel.services import board_post_submit, question_submit, question_unvote, question_upvote
-from workshop.http import with_workshop
+from workshop.http import action_refusal, with_workshop
 from workshop.live.snapshot import live_snapshot
 
 
@@ -88,9 +88,12 @@ def phone_board(request, *, workshop):
     return render(request, "panel/phone/board.html", context)
 
 
-def _answer(request, workshop, page: str, do) -> HttpResponse:
-    """Run a service for a form POST and come back to the page with its message."""
+def _answer(request, workshop, page: str, action: str, do) -> HttpResponse:
+    """Run a service for a form POST (within the socket's limits for `action`) and come back
+    to the page with its message."""
     try:
+        if refusal := action_refusal(request, workshop, action):
+            raise ValidationError(refusal)
         messages.success(request, do())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -114,7 +117,7 @@ def phone_ask(request, *, workshop):
             return "Question sent. It will appear once the facilitator approves it."
         return "Question sent."
 
-    return _answer(request, workshop, "panel:phone-questions", do)
+    return _answer(request, workshop, "panel:phone-questions", "question_ask", do)
 
 
 @require_POST
@@ -129,7 +132,7 @@ def phone_upvote(request, *, workshop):
         service(workshop=workshop, question_id=d["question"], attendee_id=request.attendee_id)
         return "Upvote taken back." if service is question_unvote else "Upvoted."
 
-    return _answer(request, workshop, "panel:phone-questions", do)
+    return _answer(request, workshop, "panel:phone-questions", "question_upvote", do)
 
 
 @require_POST
@@ -146,4 +149,4 @@ def phone_post(request, *, workshop):
         )  # fmt: skip
         return "Thank you: your view is on the board."
 
-    return _answer(request, workshop, "panel:phone-board", do)
+    return _answer(request, workshop, "panel:phone-board", "board_post", do)

@@ -1,5 +1,7 @@
 import pytest
+from django.core.cache import cache
 
+from workshop import limits
 from workshop.demo import pcn
 from workshop.services import workshop_load
 
@@ -7,3 +9,13 @@ from workshop.services import workshop_load
 @pytest.fixture
 def demo_workshop(db):
     return workshop_load(content=pcn)
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    """Rate-limit counters (workshop/limits.py) start empty in each test."""
+    cache.clear()
+    limits.local_reset()
+    yield
+    cache.clear()
+    limits.local_reset()

@@ -54,6 +54,15 @@ class Poll(models.Model):
     show_bars = models.BooleanField(
         default=False, help_text="Show live bars on the projector while the vote is open."
     )
+    voters_joined_before = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Only phones that joined before this moment may vote (set when the vote opens with "
+            "the console's switch for a vote that must not be stuffed); empty: any phone in the "
+            "workshop."
+        ),
+    )
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     revealed_at = models.DateTimeField(null=True, blank=True)

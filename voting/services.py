@@ -32,12 +32,17 @@ def _lock(poll: Poll | int) -> Poll:
 
 @transaction.atomic
 def poll_open(
-    *, workshop: Workshop, tie_rule: str = Poll.TieRule.CASTING, show_bars: bool = False
+    *,
+    workshop: Workshop,
+    tie_rule: str = Poll.TieRule.CASTING,
+    show_bars: bool = False,
+    joined_before_only: bool = False,
 ) -> Poll:
     """Open a new theme vote with every theme of the workshop as an option.
 
     draft/none → open. Refuses while another vote is open or closed but not decided, with
-    fewer than two themes, or with an unknown tie rule.
+    fewer than two themes, or with an unknown tie rule. With joined_before_only, only phones
+    that joined before this moment may vote in it (and in its run-off).
     """
     live_state_lock(workshop_id=workshop.pk)  # serialises concurrent opens
     if tie_rule not in Poll.TieRule.values:
@@ -50,12 +55,14 @@ def poll_open(
     themes = list(Theme.objects.filter(workshop=workshop))
     if len(themes) < 2:
         raise ValidationError("A vote needs at least two themes. Add them in admin first.")
+    now = timezone.now()
     poll = Poll.objects.create(
         workshop=workshop,
         tie_rule=tie_rule,
         show_bars=show_bars,
         state=Poll.State.OPEN,
-        opened_at=timezone.now(),
+        opened_at=now,
+        voters_joined_before=now if joined_before_only else None,
     )
     poll.options.set(themes)
     _touch_live(workshop.pk)
@@ -169,6 +176,8 @@ def poll_runoff_start(*, poll: Poll | int) -> Poll:
         show_bars=poll.show_bars,
         state=Poll.State.OPEN,
         opened_at=timezone.now(),
+        # The run-off admits the same phones as the vote it settles.
+        voters_joined_before=poll.voters_joined_before,
     )
     runoff.options.set(leaders)
     _touch_live(poll.workshop_id)
@@ -201,7 +210,8 @@ def ballots_cast(*, requests: list[BallotRequest]) -> list[BallotResult]:
     """Record many ballots in one transaction: how a burst of votes is kept fast.
 
     Each request is checked on its own (the vote must be open, the theme one of its options,
-    the attendee one of its workshop's); refused ones get a message and change nothing. A
+    the attendee one of its workshop's, and joined before the vote opened when the vote asks
+    for that); refused ones get a message and change nothing. A
     repeat from the same attendee replaces their choice (one ballot each, enforced by the
     database). A request whose key matches the one already stored for that attendee is a
     resend (a phone that lost the acknowledgement): it is acknowledged and changes nothing.
@@ -230,9 +240,21 @@ def _ballots_cast_once(requests: list[BallotRequest]) -> list[BallotResult]:
     poll_ids = {r.poll_id for r in requests}
     with transaction.atomic():
         sql = _BallotSQL(connection)
-        open_polls = dict(sql.open_polls(poll_ids))
+        open_polls, cutoffs = {}, set()
+        for poll_id, workshop_id, only_early in sql.open_polls(poll_ids):
+            open_polls[poll_id] = workshop_id
+            if only_early:
+                cutoffs.add(poll_id)
         options = set(sql.options(open_polls)) if open_polls else set()
         attendees = dict(sql.attendee_workshops({r.attendee_id for r in requests}))
+        # Polls open only to phones that joined before them: which requests' attendees did.
+        early = {
+            (poll_id, attendee_id)
+            for poll_id in cutoffs
+            for attendee_id in sql.joined_before(
+                {r.attendee_id for r in requests if r.poll_id == poll_id}, poll_id
+            )
+        }
         known_polls = poll_ids if len(open_polls) == len(poll_ids) else set(sql.polls(poll_ids))
         results, accepted = [], {}
         for r in requests:
@@ -244,6 +266,11 @@ def _ballots_cast_once(requests: list[BallotRequest]) -> list[BallotResult]:
                 )
             elif attendees.get(r.attendee_id) != open_polls[r.poll_id]:
                 error = "Join this workshop (scan the QR code or enter the code) to vote."
+            elif r.poll_id in cutoffs and (r.poll_id, r.attendee_id) not in early:
+                error = (
+                    "This vote is for phones that joined before it opened, "
+                    "so your vote was not counted."
+                )
             elif (r.poll_id, r.theme_id) not in options:
                 error = "That theme is not on this ballot."
             else:
@@ -314,7 +341,8 @@ class _BallotSQL:
     def open_polls(self, ids):
         where, params = self._in("id", ids)
         return self._rows(
-            f"SELECT id, workshop_id FROM {self.poll} WHERE {where} AND state = %s",
+            f"SELECT id, workshop_id, voters_joined_before IS NOT NULL FROM {self.poll} "
+            f"WHERE {where} AND state = %s",
             [*params, Poll.State.OPEN],
         )
 
@@ -330,6 +358,15 @@ class _BallotSQL:
     def attendee_workshops(self, ids):
         where, params = self._in("id", ids)
         return self._rows(f"SELECT id, workshop_id FROM {self.attendee} WHERE {where}", params)
+
+    def joined_before(self, ids, poll_id: int) -> list[int]:
+        """Of these attendees, those who joined before the poll's voters_joined_before."""
+        where, params = self._in("id", ids)
+        query = (
+            f"SELECT id FROM {self.attendee} WHERE {where} AND joined_at < "
+            f"(SELECT voters_joined_before FROM {self.poll} WHERE id = %s)"
+        )
+        return [row[0] for row in self._rows(query, [*params, poll_id])]
 
     def upsert(self, requests: list[BallotRequest], *, now) -> list[tuple[int, int]]:
         """Inserts or changes each request's ballot, except where the stored key is the

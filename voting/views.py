@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from voting.forms import VoteForm
 from voting.services import ballot_cast
-from workshop.http import with_workshop
+from workshop.http import action_refusal, with_workshop
 
 
 @require_POST
@@ -22,8 +22,8 @@ def phone_vote(request, *, workshop):
     if vote is None:
         messages.error(request, "Choose one of the themes on the ballot.")
         return redirect(home)
-    if request.attendee_id is None:
-        messages.error(request, "Open the workshop's page first to join, then vote.")
+    if refusal := action_refusal(request, workshop, "vote"):
+        messages.error(request, refusal)
         return redirect(home)
     try:
         ballot_cast(

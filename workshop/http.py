@@ -5,6 +5,7 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from workshop import limits
 from workshop.attendees import (
     MAX_AGE,
     attendee_cookie_value,
@@ -13,7 +14,7 @@ from workshop.attendees import (
 )
 from workshop.forms import JoinForm
 from workshop.selectors import workshop_by_code
-from workshop.services import attendee_join
+from workshop.services import JoinThrottled, attendee_join
 
 
 def unknown_code_response(request: HttpRequest, code: str) -> HttpResponse:
@@ -23,12 +24,34 @@ def unknown_code_response(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "workshop/phone/join.html", {"form": form}, status=404)
 
 
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address as the server sees it: daphne's peer, or the proxy's
+    X-Forwarded-For where daphne is told to trust one (scripts/serve.py)."""
+    return request.META.get("REMOTE_ADDR")
+
+
+def busy_response(request: HttpRequest, workshop, refused: JoinThrottled) -> HttpResponse:
+    """A join refused by the per-address limit: say so, and when to try again (status 429;
+    live.js reads Retry-After and tries again by itself)."""
+    response = render(
+        request,
+        "workshop/phone/busy.html",
+        {"workshop": workshop, "message": refused.message, "wait": refused.wait},
+        status=429,
+    )
+    response["Retry-After"] = str(refused.wait)
+    return response
+
+
 def with_workshop(view):
     """Resolve the <code> in the URL to a workshop, passed to the view as `workshop`.
 
     An unknown code gets the join form with a message; a code typed in lower case is
-    redirected to the canonical upper-case address. A phone seen for the first time joins as
-    an anonymous attendee, remembered by a signed cookie (request.attendee_id).
+    redirected to the canonical upper-case address. The attendee is read from the signed
+    cookie (request.attendee_id, None for a phone that has not joined). A phone joins with
+    its first POST (live.js's join request when a page loads, or the first form it sends
+    without JavaScript): a GET never creates an attendee, so link previews and crawlers leave
+    nothing behind (docs/data.md). Joins are limited per client address (JoinThrottled).
     """
 
     @wraps(view)
@@ -40,8 +63,11 @@ def with_workshop(view):
             return redirect(request.resolver_match.view_name, code=workshop.join_code, **kwargs)
         request.attendee_id = attendee_id_from_cookies(request.COOKIES, workshop_id=workshop.pk)
         joined = None
-        if request.attendee_id is None and request.method == "GET":
-            joined = attendee_join(workshop=workshop)
+        if request.attendee_id is None and request.method == "POST":
+            try:
+                joined = attendee_join(workshop=workshop, address=client_address(request))
+            except JoinThrottled as refused:
+                return busy_response(request, workshop, refused)
             request.attendee_id = joined.pk
         response = view(request, workshop=workshop, **kwargs)
         if joined is not None:
@@ -56,3 +82,13 @@ def with_workshop(view):
         return response
 
     return wrapper
+
+
+def action_refusal(request: HttpRequest, workshop, action: str) -> str | None:
+    """The socket's per-address and per-attendee limits, for a form POST (workshop.limits)."""
+    return limits.action_refusal(
+        action=action,
+        workshop_id=workshop.pk,
+        attendee_id=request.attendee_id,
+        address=client_address(request),
+    )

@@ -1,5 +1,6 @@
 """Writes for workshops and their content. Admin, commands and tests all come through here."""
 
+import math
 import secrets
 from dataclasses import dataclass
 from types import ModuleType
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from evidence.models import Finding, Report, Theme
 from panel.models import Person
+from workshop import limits
 from workshop.codes import join_code_random
 from workshop.models import AgendaItem, Attendee, LiveState, Workshop
 
@@ -158,8 +160,27 @@ def facilitator_ensure(*, username: str, password: str | None = None) -> Facilit
 # every other screen.
 
 
-def attendee_join(*, workshop: Workshop) -> Attendee:
-    """A new anonymous attendee for a phone that joined (the view sets the signed cookie)."""
+class JoinThrottled(ValidationError):
+    """Too many phones joined from one address lately; `wait` is the seconds until the next
+    may try. A refused phone retries by itself (static/js/live.js) or on its next tap."""
+
+    def __init__(self, wait: float):
+        self.wait = max(1, math.ceil(wait))
+        super().__init__(
+            "Many phones are joining from your network at once. "
+            f"Please try again in {self.wait} second{'s' if self.wait != 1 else ''}."
+        )
+
+
+def attendee_join(*, workshop: Workshop, address: str | None, now: float | None = None) -> Attendee:
+    """A new anonymous attendee for a phone that joined (the view sets the signed cookie).
+
+    Refuses with JoinThrottled past the limit of new attendees per client address and
+    workshop (settings.WORKSHOP_LIMITS["joins_per_address"]); `now` (a time.time()) is for
+    tests that replay an arrival over time."""
+    wait = limits.join_wait(workshop_id=workshop.pk, address=address, now=now)
+    if wait:
+        raise JoinThrottled(wait)
     return Attendee.objects.create(workshop=workshop)
 
 

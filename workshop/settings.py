@@ -160,6 +160,34 @@ else:
         }
     }
 
+# --- Limits on attendees (workshop/limits.py, docs/security.md) -------------------------------
+# Each is "COUNT/SECONDS". New attendees per client address and workshop: a hall of phones
+# behind one NAT address shares one address, so this admits 200 every 20 s (a 1,000-seat hall
+# arriving at once is in within 100 s; each refused phone retries by itself) while one
+# address can add no more than 600 voters a minute. For a vote that must not be stuffed at
+# all, the console's "only phones that joined before the vote opened" switch closes the door.
+WORKSHOP_LIMITS = {
+    "joins_per_address": os.environ.get("WORKSHOP_JOINS_PER_ADDRESS", "200/20"),
+    "vote_per_attendee": "10/10",
+    "vote_per_address": os.environ.get("WORKSHOP_VOTES_PER_ADDRESS", "2000/10"),
+    "question_ask_per_address": "100/60",
+    "board_post_per_address": "100/60",
+    "upvote_per_attendee": "30/60",
+    "upvote_per_address": "1000/60",
+}
+# Sockets one attendee may hold open in one worker (tabs of the same phone); phones
+# connected counts attendees, not sockets.
+WORKSHOP_SOCKETS_PER_ATTENDEE = int(os.environ.get("WORKSHOP_SOCKETS_PER_ATTENDEE", "5"))
+# The join counters are shared by all workers: in Redis when there is one, else in memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "workshop-live",
+        }
+    }
+
 # --- Auth, sessions, security ---------------------------------------------------------------
 LOGIN_URL = "admin:login"
 AUTH_PASSWORD_VALIDATORS = [

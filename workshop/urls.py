@@ -16,6 +16,7 @@ workshop_patterns = (
     [
         path("", views.join, name="join"),
         path(CODE, views.phone_home, name="phone-home"),
+        path(CODE + "join/", views.phone_join, name="phone-join"),
         path(CODE + "agenda/", views.phone_agenda, name="phone-agenda"),
         path("s/<str:code>/console/", views.console, name="console"),
         path("s/<str:code>/console/action/", views.console_action_view, name="console-action"),

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,6 +45,15 @@ def phone_home(request, *, workshop):
         "workshop/phone/home.html",
         {"workshop": workshop, "tab": "home", "live_html": live_html},
     )
+
+
+@require_POST
+@with_workshop
+def phone_join(request, *, workshop):
+    """A phone's page joins the workshop: live.js posts here when a page loads without the
+    attendee cookie, then opens the socket. with_workshop creates the attendee and sets the
+    cookie (or answers 429 with Retry-After when too many phones join from one address)."""
+    return HttpResponse(status=204)
 
 
 @require_GET

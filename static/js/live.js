@@ -196,5 +196,44 @@
     if (button) { event.preventDefault(); button.click(); }
   });
 
+  // A phone that has not joined the workshop yet (no attendee cookie; the page says so with
+  // data-join) joins with a POST, which sets the cookie, and only then opens its socket. A
+  // GET never joins, so link previews and crawlers leave no attendee behind. When too many
+  // phones join from one network at once the server answers 429 with Retry-After: say so,
+  // and try again then (spread a little, so a hall does not come back all at once).
+  function join(rootEl) {
+    fetch(rootEl.dataset.join, {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() }
+    }).then(function (response) {
+      if (response.ok) {
+        rootEl.removeAttribute("data-join");
+        rootEl.setAttribute("ws-connect", rootEl.dataset.wsConnect);
+        rootEl.setAttribute("hx-ext", "ws");
+        if (window.htmx) window.htmx.process(rootEl);
+        return;
+      }
+      var wait = parseInt(response.headers.get("Retry-After"), 10) || 5;
+      if (response.status === 429) {
+        var flash = document.getElementById("phone-flash");
+        if (flash) {
+          flash.textContent = "";
+          var p = document.createElement("p");
+          p.className = "flash__error";
+          p.textContent = "Many phones are joining from this network at once. Reading works; " +
+            "this page joins by itself in a few seconds.";
+          flash.appendChild(p);
+        }
+      }
+      retryJoin(rootEl, wait);
+    }, function () { retryJoin(rootEl, 5); });
+  }
+  function retryJoin(rootEl, wait) {
+    setTimeout(function () { join(rootEl); }, (wait + Math.random() * Math.max(2, wait / 2)) * 1000);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var rootEl = document.querySelector("[data-live-root][data-join]");
+    if (rootEl) join(rootEl);
+  });
+
   setStatus(false);
 })();

@@ -21,10 +21,10 @@ text = ("Networks that share a pharmacist and a social prescriber across practic
 text = text[:TEXT_LIMIT - 1].rsplit(" ", 1)[0] + "."
 for kind in ("opportunity", "challenge"):
     for _ in range(6):
-        services.board_post_submit(workshop=workshop, attendee_id=attendee_join(workshop=workshop).pk,
+        services.board_post_submit(workshop=workshop, attendee_id=attendee_join(workshop=workshop, address="127.0.0.1").pk,
                                    kind=kind, text=text, theme_id=None)
 for _ in range(5):
-    q = services.question_submit(workshop=workshop, attendee_id=attendee_join(workshop=workshop).pk,
+    q = services.question_submit(workshop=workshop, attendee_id=attendee_join(workshop=workshop, address="127.0.0.1").pk,
                                  text=text, author_name="A long-named member of the audience")
     services.question_approve(question=q)
 print(len(text))

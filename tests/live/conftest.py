@@ -96,6 +96,13 @@ class Socket:
             frames.append(await self.comm.receive_from())
         return frames
 
+    async def drain_until_closed(self, timeout: float = 3) -> list[dict]:
+        """Every output up to and including the socket's close."""
+        out = []
+        while not out or out[-1]["type"] != "websocket.close":
+            out.append(await self.comm.receive_output(timeout=timeout))
+        return out
+
     async def nothing(self, timeout: float = 0.3) -> bool:
         return await self.comm.receive_nothing(timeout=timeout)
 

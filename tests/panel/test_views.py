@@ -9,7 +9,9 @@ from workshop.models import Attendee
 @pytest.fixture
 def phone(demo_workshop):
     client = Client(enforce_csrf_checks=True)
-    client.get("/j/PCN25/")
+    client.get("/j/PCN25/")  # the CSRF cookie
+    # joins as live.js does: the attendee cookie
+    client.post("/j/PCN25/join/", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
     return client
 
 

@@ -10,7 +10,9 @@ from voting.services import poll_close, poll_open
 @pytest.fixture
 def phone(demo_workshop):
     client = Client(enforce_csrf_checks=True)
-    client.get("/j/PCN25/")  # joins: attendee cookie and CSRF cookie
+    client.get("/j/PCN25/")  # the CSRF cookie
+    # joins as live.js does: the attendee cookie
+    client.post("/j/PCN25/join/", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
     return client
 
 
@@ -78,12 +80,17 @@ def test_forged_form_without_csrf_token_is_refused_and_changes_nothing(phone, de
     assert Ballot.objects.count() == 0
 
 
-def test_vote_by_form_without_joining_is_refused(demo_workshop):
+def test_vote_by_form_from_a_phone_not_yet_joined_joins_it_and_counts_once(demo_workshop):
     poll = poll_open(workshop=demo_workshop)
     client = Client()
-    response = client.post("/j/PCN25/vote/", {"poll": poll.pk, "theme": poll.options.first().pk})
-    assert response.status_code == 302
-    assert Ballot.objects.count() == 0
+    theme = poll.options.first()
+    for _ in range(2):
+        response = client.post("/j/PCN25/vote/", {"poll": poll.pk, "theme": theme.pk})
+        assert response.status_code == 302
+    assert demo_workshop.attendees.count() == 1
+    assert list(Ballot.objects.values_list("attendee_id", "theme_id")) == [
+        (demo_workshop.attendees.get().pk, theme.pk)
+    ]
 
 
 def test_vote_page_refuses_get(phone):

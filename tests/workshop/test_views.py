@@ -83,7 +83,7 @@ def test_phone_page_renders_demo_content_with_fixed_queries(
     page, client, demo_workshop, django_assert_num_queries
 ):
     url = _urls(demo_workshop)[page]
-    client.get("/j/PCN25/")  # joins: sets the attendee cookie
+    client.post("/j/PCN25/join/")  # joins: sets the attendee cookie
     with django_assert_num_queries(PAGE_QUERIES[page]):
         response = client.get(url)
     assert response.status_code == 200
@@ -133,17 +133,25 @@ def test_script_typed_in_admin_is_not_run_on_the_page(client, db):
     assert "<strong>there</strong>" in body
 
 
-def test_first_visit_joins_as_one_anonymous_attendee_with_a_signed_cookie(client, demo_workshop):
+def test_first_visit_reads_without_joining_until_the_page_posts_its_join(client, demo_workshop):
     from workshop.attendees import cookie_name
 
-    client.get("/j/PCN25/")
+    page = client.get("/j/PCN25/").content.decode()
     client.get("/j/PCN25/agenda/")
+    assert demo_workshop.attendees.count() == 0
+    # The page asks live.js to join first, and opens no socket until then.
+    assert 'data-join="/j/PCN25/join/"' in page and " ws-connect=" not in page
+
+    assert client.post("/j/PCN25/join/").status_code == 204
+    assert client.post("/j/PCN25/join/").status_code == 204
 
     assert demo_workshop.attendees.count() == 1
     cookie = client.cookies[cookie_name(demo_workshop.pk)]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
     assert cookie.value.split(":")[0] == str(demo_workshop.attendees.get().pk)
+    page = client.get("/j/PCN25/").content.decode()
+    assert 'ws-connect="/ws/j/PCN25/"' in page and "data-join=" not in page
 
 
 def test_forged_attendee_cookie_is_ignored_and_a_new_attendee_joins(client, demo_workshop):
@@ -151,6 +159,8 @@ def test_forged_attendee_cookie_is_ignored_and_a_new_attendee_joins(client, demo
 
     client.cookies[cookie_name(demo_workshop.pk)] = "1:forged-signature"
     client.get("/j/PCN25/")
+    assert demo_workshop.attendees.count() == 0
+    client.post("/j/PCN25/join/")
 
     assert demo_workshop.attendees.count() == 1
     assert client.cookies[cookie_name(demo_workshop.pk)].value != "1:forged-signature"

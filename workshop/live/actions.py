@@ -42,6 +42,7 @@ class ConsoleActionForm(forms.Form):
     screen = forms.ChoiceField(required=False, choices=LiveState.Screen.choices)
     tie_rule = forms.ChoiceField(required=False, choices=Poll.TieRule.choices)
     show_bars = forms.BooleanField(required=False)
+    joined_before_only = forms.BooleanField(required=False)
     question = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     post = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
@@ -95,6 +96,7 @@ def console_action(*, workshop: Workshop, data) -> str:
             workshop=workshop,
             tie_rule=d["tie_rule"] or Poll.TieRule.CASTING,
             show_bars=d["show_bars"],
+            joined_before_only=d["joined_before_only"],
         )
     elif action == "poll_close":
         voting.poll_close(poll=_current_poll(workshop))

@@ -31,6 +31,7 @@ from panel.services import (
 from voting.forms import VoteForm
 from voting.services import BallotRequest
 from workshop.attendees import attendee_id_from_cookies
+from workshop.limits import action_refusal
 from workshop.live import presence, sockets
 from workshop.live.actions import console_action
 from workshop.live.balance import balance_workers, phone_arrived
@@ -51,6 +52,10 @@ from workshop.selectors import workshop_by_code
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 4096  # bytes; a vote or a console action is well under 1 KB
+# Close codes (daphne lets applications use 3000-4999; htmx reconnects by itself only after
+# 1006 and 1011-1013, so these stay closed until the page is reloaded).
+JOIN_FIRST = 4001  # a phone socket without the attendee cookie
+REPLACED = 4009  # an attendee's oldest socket, when it opened one too many
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -185,6 +190,11 @@ class PhoneConsumer(LiveConsumer):
         self.attendee_id = attendee_id_from_cookies(
             self.scope.get("cookies", {}), workshop_id=self.workshop.pk
         )
+        if self.attendee_id is None:
+            # A phone's page joins (a POST that sets the cookie) before it opens its socket;
+            # a socket without the cookie is a script's, or a page whose cookie was cleared.
+            await self.refuse("Reload the page to join this workshop.")
+            return await self.close(code=JOIN_FIRST)
         phone_arrived(self.attendee_id)
         state = await database_sync_to_async(phone_state)(
             workshop_id=self.workshop.pk, attendee_id=self.attendee_id
@@ -193,8 +203,10 @@ class PhoneConsumer(LiveConsumer):
         self.poll_id, self.choice = state.poll_id, state.choice
         self.panel, self.mine, self.upvoted = state.panel, state.mine, state.upvoted
         self.panel_version = self.panel["version"] if self.panel else 0
-        presence.phone_connected(self.workshop.pk)
+        replaced = presence.phone_connected(self.workshop.pk, self.attendee_id, self)
         coalescer().mark_presence(workshop_id=self.workshop.pk)
+        if replaced is not None:
+            await replaced.replace()
         await self.send_card()
         # Questions and the board: only once any exist (a quiet room costs nothing here).
         if self.panel:
@@ -220,14 +232,33 @@ class PhoneConsumer(LiveConsumer):
         await self.send_panel()
 
     async def left(self):
-        presence.phone_disconnected(self.workshop.pk)
-        coalescer().mark_presence(workshop_id=self.workshop.pk)
+        if getattr(self, "attendee_id", None) is not None:
+            presence.phone_disconnected(self.workshop.pk, self.attendee_id, self)
+            coalescer().mark_presence(workshop_id=self.workshop.pk)
+
+    async def replace(self):
+        """This phone opened one socket too many: this one, its oldest, makes way."""
+        with contextlib.suppress(Exception):  # the socket may be dead already
+            await self.refuse(
+                "This workshop is open in too many tabs on this phone, so this one has "
+                "stopped updating. Reload it to carry on here."
+            )
+            await self.close(code=REPLACED)
 
     async def send_card(self):
         key = str(self.choice) if self.choice else ""
         await self.send(text_data=self.variants.get(key, self.variants[""]))
 
     async def act(self, action, content):
+        client = self.scope.get("client") or [None]
+        refusal = action_refusal(
+            action=action,
+            workshop_id=self.workshop.pk,
+            attendee_id=self.attendee_id,
+            address=client[0],
+        )
+        if refusal:
+            return await self.refuse(refusal)
         if action != "vote":
             return await self.act_panel(action, content)
         vote = VoteForm.cleaned(content)
