@@ -17,17 +17,22 @@ from evidence.models import Theme
 from panel.models import TEXT_LIMIT, BoardPost, Person, Question, Upvote
 from workshop.models import Attendee, LiveState, Workshop
 from workshop.services import live_state_lock, live_state_touch
+from workshop.text import storable, text_refusal
 
 QUESTIONS_PER_MINUTE = 3
 POSTS_PER_MINUTE = 5
 NAME_LIMIT = 60
+KEY_LIMIT = 64  # as workshop.forms.KeyField
 
 
 def text_clean(raw: str, *, limit: int = TEXT_LIMIT, what: str = "Your question") -> str:
-    """Trimmed text, or a readable refusal: empty, too long, or with control characters."""
+    """Trimmed text, or a readable refusal: empty or invisible, too long, with control
+    characters, bidi overrides or characters that are not valid text (workshop/text.py)."""
     text = (raw or "").strip()
     if not text:
         raise ValidationError(f"{what} is empty. Write something first.")
+    if refusal := text_refusal(text, what=what):
+        raise ValidationError(refusal)
     if len(text) > limit:
         raise ValidationError(
             f"{what} is {len(text)} characters long; the limit is {limit}. Please shorten it."
@@ -66,6 +71,8 @@ def _sent_before(model, attendee: Attendee, key: str):
     A phone sends a text again, with the same key, when its socket died before the answer
     (the first send may or may not have been stored); that resend is answered like the first
     and stores nothing."""
+    if key and (len(key) > KEY_LIMIT or not storable(key)):
+        raise ValidationError("That message was not understood. Please send it again.")
     return model.objects.filter(attendee=attendee, key=key).first() if key else None
 
 

@@ -4,6 +4,7 @@ from django import forms
 
 from workshop.codes import JOIN_CODE_MAX, JOIN_CODE_MIN, join_code_normalise, join_code_validate
 from workshop.selectors import workshop_by_code
+from workshop.text import storable
 
 
 class JoinForm(forms.Form):
@@ -54,20 +55,40 @@ class MessageForm(forms.Form):
         """The cleaned data, or None when `data` is not valid: the same fields and rules as
         an instance's is_valid() and cleaned_data, without building the bound fields and
         error lists nobody reads (the socket answers a refusal with one message).
-        Only for forms whose rules are all in their fields."""
+        Only for forms whose rules are all in their fields.
+
+        A string that is not valid text (a lone surrogate, which a JSON escape can carry)
+        is refused in any field: it could be neither stored nor echoed in a message."""
         try:
             return {
-                name: field.clean(field.widget.value_from_datadict(data, {}, name))
+                name: field.clean(_valid_text(field.widget.value_from_datadict(data, {}, name)))
                 for name, field in cls.base_fields.items()
             }
         except forms.ValidationError:
             return None
+
+    def full_clean(self):
+        # The instance's counterpart of cleaned()'s refusal of text that is not valid.
+        super().full_clean()
+        if not self.is_bound:
+            return
+        for name in self.fields:
+            try:
+                _valid_text(self[name].data)
+            except forms.ValidationError as error:
+                self.add_error(name, error)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         rules = [n for n in vars(cls) if n == "clean" or n.startswith("clean_")]
         if rules:
             raise TypeError(f"{cls.__name__}: put {rules} in fields, or cleaned() skips them")
+
+
+def _valid_text(value):
+    if isinstance(value, str) and not storable(value):
+        raise forms.ValidationError("Enter valid text.", code="invalid")
+    return value
 
 
 class IdField(forms.Field):

@@ -8,11 +8,12 @@
   var root = document.documentElement;
   var live = false;
 
+  var offline = false;  // closed for good (4008): no reconnect until the page is reloaded
   function setStatus(on) {
     live = on;
     root.dataset.live = on ? "on" : "off";
     document.querySelectorAll("[data-live-status]").forEach(function (el) {
-      el.textContent = on ? "Live" : "Reconnecting…";
+      el.textContent = on ? "Live" : offline ? "Offline: reload the page to reconnect." : "Reconnecting…";
     });
   }
   document.addEventListener("htmx:wsOpen", function () { setStatus(true); opens += 1; });
@@ -85,10 +86,14 @@
     if (m) { reconnectWindow = Math.max(2, parseInt(m[1], 10)); event.preventDefault(); }
   });
   document.addEventListener("htmx:wsClose", function (event) {
+    var detail = event.detail || {};
+    // 4008: this page sent more frames than the server allows (workshop/live/consumers.py,
+    // TOO_MANY_FRAMES); neither htmx nor this script reconnects, so say it is offline.
+    // Forms then post as ordinary forms (the HTTP fallback) until the page is reloaded.
+    offline = !!(detail.event && detail.event.code === 4008);
     setStatus(false);
     // 4011: the server lost its channel layer for a moment; come back at a random moment
     // in the window (htmx reconnects by itself only after 1006 and 1011-1013).
-    var detail = event.detail || {};
     if (detail.event && detail.event.code === 4011 && detail.socketWrapper) {
       setTimeout(detail.socketWrapper.reconnect, 500 + Math.random() * (reconnectWindow - 0.5) * 1000);
     }
