@@ -87,10 +87,19 @@ class Cluster:
         return f"http://127.0.0.1:{port}"
 
     def join(self, port: int) -> str:
-        """A phone opens the workshop's page: returns its Cookie header."""
+        """A phone opens the workshop's page and joins as live.js does (a POST with the CSRF
+        token, which sets the attendee cookie): returns its Cookie header."""
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         opener.open(self.url(port) + "/j/PCN25/", timeout=10).read()
+        token = next(c.value for c in jar if c.name == "csrftoken")
+        join = urllib.request.Request(
+            self.url(port) + "/j/PCN25/join/",
+            data=b"",
+            method="POST",
+            headers={"X-CSRFToken": token, "Origin": self.url(port)},
+        )
+        opener.open(join, timeout=10).read()
         return "; ".join(f"{c.name}={c.value}" for c in jar)
 
     def login(self, port: int) -> str:
