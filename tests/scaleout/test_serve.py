@@ -52,7 +52,9 @@ async def test_serve_puts_two_workers_behind_one_address_and_restarts_one_that_d
         projector = await Client(projector.url).connect()
         assert 'data-total="2"' in await projector.until(r'data-total="2"')
 
-    # The phone comes back through the same address, to the live worker, with its vote.
+    # The phone comes back through the same address with its vote: to the live worker, or
+    # to worker a if serve.py has already restarted it (a second after the death, plus
+    # daphne's start-up: the checks above take several seconds).
     back = await Client(phones_closed[0].url, phones_closed[0].cookie).connect()
     assert "✓ Your vote" in await back.until('id="phone-live"')
 
@@ -62,16 +64,17 @@ async def test_serve_puts_two_workers_behind_one_address_and_restarts_one_that_d
     )
     await loop.run_in_executor(None, lambda: wait_for(lambda: listening(a), "worker a back"))
     # nginx never marks a worker down (max_fails=0 in serve.py): least_conn prefers the
-    # restarted one, with no sockets yet.
-    assert sockets_on(a) == 0
+    # restarted one, which holds at most the phone that came back.
+    before = sockets_on(a)
+    assert before <= 1
     late = []
     for _ in range(10):
         late.append(await Client(ws_url(cluster, port, "phone"), cluster.join(port)).connect())
         card = await late[-1].until('id="phone-live"')
-        if sockets_on(a):
+        if sockets_on(a) > before:
             break
         await asyncio.sleep(1)
-    assert sockets_on(a) == 1, "no new phone went to the restarted worker within 10 s"
+    assert sockets_on(a) == before + 1, "no new phone went to the restarted worker within 10 s"
     await late[-1].send({"action": "vote", "poll": str(poll), "theme": themes[2], "key": "k"})
     assert "✓ Your vote" in await late[-1].until("Your vote")
     assert 'data-total="3"' in await projector.until(r'data-total="3"')
