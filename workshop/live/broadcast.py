@@ -13,7 +13,7 @@ from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
 from workshop.live import coalesce, sockets
-from workshop.live.groups import Surface, group_name
+from workshop.live.groups import Surface, group_name, login_group_name
 from workshop.live.render import console_html, phone_cache, phone_variants, screen_main_html
 from workshop.live.snapshot import live_snapshot
 
@@ -76,3 +76,17 @@ def panel_changed(*, workshop_id: int) -> None:
     mark = lambda: coalesce.coalescer().mark_panel(workshop_id=workshop_id)  # noqa: E731
     if not coalesce.mark_from_any_thread(mark):
         async_to_sync(coalesce.panel_changed)(workshop_id)
+
+
+def login_ended(*, session_key: str) -> None:
+    """A facilitator logged out: that login's console sockets close at once, so they obey no
+    more actions and hear no more pushes (workshop/signals.py)."""
+    event = {"type": "workshop.login_ended"}
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            login_group_name(session_key=session_key), event
+        )
+    except RedisError as error:
+        # The session is gone all the same: the console's next action or push finds that out
+        # (ConsoleConsumer re-checks the login).
+        log.warning("logout push dropped: channel layer unavailable (%s)", error)
