@@ -14,8 +14,15 @@ from redis.exceptions import RedisError
 
 from workshop.live import coalesce, sockets
 from workshop.live.groups import Surface, group_name, login_group_name
-from workshop.live.render import console_html, phone_cache, phone_variants, screen_main_html
+from workshop.live.render import (
+    console_html,
+    console_projector_html,
+    phone_cache,
+    phone_variants,
+    screen_main_html,
+)
 from workshop.live.snapshot import live_snapshot
+from workshop.models import LiveState
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +70,29 @@ async def _send_all(workshop_id: int, events: dict) -> None:
     layer = get_channel_layer()
     for surface, event in events.items():
         await layer.group_send(group_name(workshop_id=workshop_id, surface=surface), event)
+
+
+def screen_secret_renewed(*, workshop_id: int) -> None:
+    """The projector has a new secret link: sockets opened with the old one close (each
+    checks its own link), and the consoles show the new one."""
+    state = LiveState.objects.select_related("workshop").get(workshop_id=workshop_id)
+    events = {
+        Surface.SCREEN: {"type": "workshop.screen_secret_renewed", "version": state.version},
+        Surface.CONSOLE: {
+            "type": "workshop.screen_secret_renewed",
+            "version": state.version,
+            "html": console_projector_html(
+                join_code=state.workshop.join_code, secret=state.screen_secret
+            ),
+        },
+    }
+    try:
+        async_to_sync(_send_all)(workshop_id, events)
+    except RedisError as error:
+        # As for a state push: this worker's sockets reconnect, and a projector coming back
+        # with the old link is refused (ScreenConsumer.authorise).
+        log.warning("projector link push dropped: channel layer unavailable (%s)", error)
+        coalesce.mark_from_any_thread(functools.partial(sockets.layer_lost, error))
 
 
 def poll_tally_changed(*, polls: dict[int, int]) -> None:
