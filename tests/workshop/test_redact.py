@@ -120,3 +120,18 @@ def test_the_access_log_line_keeps_daphnes_format():
     )
 
     assert stream.getvalue() == '10.0.0.1:1 - - [02/Jan/2026:03:04:05] "GET /" 200 -\n'
+
+
+def test_the_development_servers_request_lines_name_no_projector_secret(caplog):
+    """daphne's runserver logs each request with a dict of details (django.channels.server)."""
+    caplog.set_level(logging.INFO, logger="django.channels.server")
+    details = {"method": "GET", "path": "/s/PCN25/screen/Xk3-secret/", "status": 200,
+               "time_taken": 0.01, "client": "127.0.0.1:5"}  # fmt: skip
+
+    logging.getLogger("django.channels.server").info(
+        "HTTP %(method)s %(path)s %(status)s [%(time_taken).2f, %(client)s]", details
+    )
+
+    assert caplog.records[-1].getMessage() == (
+        "HTTP GET /s/PCN25/screen/<secret>/ 200 [0.01, 127.0.0.1:5]"
+    )
