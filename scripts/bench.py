@@ -437,7 +437,10 @@ class Phone:
 
 
 def ws_connect(url: str, *, port: int, cookie: str | None = None, timeout: float = CONNECT_TIMEOUT):
-    """A lean client (scripts/bench_ws.py): it shares the machine with the server."""
+    """A lean client (scripts/bench_ws.py): it shares the machine with the server.
+
+    The server accepts only an Origin equal to the socket's own (workshop/live/origin.py):
+    bench_ws sends Host 127.0.0.1:<port>, so the Origin names the same port."""
     headers = [("Origin", f"http://127.0.0.1:{port}")]
     if cookie:
         headers.append(("Cookie", cookie))

@@ -8,18 +8,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workshop.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from workshop import redact  # noqa: E402
 from workshop.live import handshake, transport  # noqa: E402
 from workshop.live.balance import balance_workers  # noqa: E402
+from workshop.live.origin import SameOriginValidator  # noqa: E402
 from workshop.live.render import templates_compile  # noqa: E402
 from workshop.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
 
@@ -28,6 +29,8 @@ templates_compile()
 if settings.EAGER_WRITES:
     transport.install()
 handshake.install()
+# Before daphne's command line builds its access log, which it does after loading this module.
+redact.install()
 
 # Under daphne, each worker starts evening out phones with the others (when that is on) as
 # soon as it runs, not at its first socket: a restarted worker has none until the others

@@ -2,8 +2,17 @@
 
 import datetime
 from dataclasses import dataclass
+from importlib import import_module
 
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    load_backend,
+)
 from django.db.models import Prefetch
+from django.utils.crypto import constant_time_compare
 
 from panel.models import Person
 from workshop.codes import join_code_normalise
@@ -33,3 +42,32 @@ def agenda_schedule(*, workshop: Workshop) -> list[ScheduledItem]:
         schedule.append(ScheduledItem(item=item, starts=clock.time(), ends=end.time()))
         clock = end
     return schedule
+
+
+def console_login_current(*, session_key: str | None, user_id: int | None) -> bool:
+    """Whether the login a console socket opened with still stands, judged as Django judges
+    an HTTP request's: the session still exists (logging out deletes it) and is this user's,
+    the user is still active, the session's auth hash still matches (changing the password
+    changes it) and the user may still run workshops.
+
+    Unlike django.contrib.auth.get_user, this only reads: a stale session is left for the
+    next HTTP request to flush.
+    """
+    if not session_key or user_id is None:
+        return False
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if str(session.get(SESSION_KEY)) != str(user_id):
+        return False
+    backend_path = session.get(BACKEND_SESSION_KEY)
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return False
+    user = load_backend(backend_path).get_user(user_id)  # ModelBackend: None when inactive
+    if user is None or not user.is_active:
+        return False
+    session_hash = session.get(HASH_SESSION_KEY)
+    if not session_hash:
+        return False
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    if not any(constant_time_compare(session_hash, h) for h in hashes):
+        return False
+    return user.has_perm("workshop.run_workshop")

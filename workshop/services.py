@@ -263,6 +263,21 @@ def stage_previous(*, workshop: Workshop) -> LiveState:
 
 
 @transaction.atomic
+def screen_secret_renew(*, workshop: Workshop) -> LiveState:
+    """Give the projector a new secret link, for a link that has been seen by people who
+    should not have it. The old link stops working at once: its page is not found, and,
+    after commit, its open sockets close and the consoles show the new link."""
+    from workshop.live import broadcast
+
+    state = live_state_lock(workshop_id=workshop.pk)
+    state.screen_secret = LiveState._meta.get_field("screen_secret").get_default()
+    live_state_touch(state=state)
+    workshop_id = state.workshop_id
+    transaction.on_commit(lambda: broadcast.screen_secret_renewed(workshop_id=workshop_id))
+    return state
+
+
+@transaction.atomic
 def screen_show(*, workshop: Workshop, screen: str) -> LiveState:
     """Choose what the projector shows. Refuses an unknown choice."""
     if screen not in LiveState.Screen.values:

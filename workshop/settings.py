@@ -225,11 +225,25 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Projector secrets never reach the logs (workshop/redact.py): the filter rewrites the records
+# of the loggers that name request paths (so every handler, the test suite's too, sees them
+# redacted) and guards the console handler against any other.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "filters": {"subscriber_errors": {"()": "workshop.live.watch.SubscriberErrors"}},
-    "loggers": {"channels_redis.pubsub": {"filters": ["subscriber_errors"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["screen_secret"]},
+    },
+    "filters": {
+        "subscriber_errors": {"()": "workshop.live.watch.SubscriberErrors"},
+        "screen_secret": {"()": "workshop.redact.ScreenSecretFilter"},
+    },
+    "loggers": {
+        "channels_redis.pubsub": {"filters": ["subscriber_errors"]},
+        "django.request": {"filters": ["screen_secret"]},
+        "django.security.csrf": {"filters": ["screen_secret"]},
+        "django.server": {"filters": ["screen_secret"]},
+        "django.channels.server": {"filters": ["screen_secret"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }

@@ -13,7 +13,13 @@ from workshop.forms import JoinForm
 from workshop.http import with_workshop
 from workshop.live.actions import console_action
 from workshop.live.presence import phones_here
-from workshop.live.render import console_panel_context, phone_html, qr_svg, screen_context
+from workshop.live.render import (
+    console_panel_context,
+    console_projector_context,
+    phone_html,
+    qr_svg,
+    screen_context,
+)
 from workshop.live.snapshot import live_snapshot
 from workshop.models import LiveState
 from workshop.selectors import agenda_schedule, workshop_by_code
@@ -99,9 +105,8 @@ def console(request, code: str):
             "screen_choices": LiveState.Screen.choices,
             "tie_rules": Poll.TieRule.choices,
             "join_url": _join_url(request, workshop),
-            "screen_url": reverse(
-                "workshop:screen",
-                kwargs={"code": workshop.join_code, "secret": snap.state.screen_secret},
+            **console_projector_context(
+                join_code=workshop.join_code, secret=snap.state.screen_secret
             ),
             # A path: htmx's ws extension makes it ws:// or wss:// from the page's address.
             "ws_url": f"/ws/s/{workshop.join_code}/console/",

@@ -85,6 +85,13 @@
     var m = /^<!--reconnect-window (\d+)-->$/.exec(event.detail.message);
     if (m) { reconnectWindow = Math.max(2, parseInt(m[1], 10)); event.preventDefault(); }
   });
+  // Close codes after which the socket is over for good (workshop/live/sockets.py): the
+  // console's login ended (the server said so in the flash first), or this projector link
+  // was replaced by a new one. Neither reconnects: say so instead of "Reconnecting…".
+  var ENDED = {
+    4401: "Signed out: sign in again",
+    4404: "This link was replaced"
+  };
   document.addEventListener("htmx:wsClose", function (event) {
     var detail = event.detail || {};
     // 4008: this page sent more frames than the server allows (workshop/live/consumers.py,
@@ -94,8 +101,14 @@
     setStatus(false);
     // 4011: the server lost its channel layer for a moment; come back at a random moment
     // in the window (htmx reconnects by itself only after 1006 and 1011-1013).
-    if (detail.event && detail.event.code === 4011 && detail.socketWrapper) {
+    var code = detail.event && detail.event.code;
+    if (code === 4011 && detail.socketWrapper) {
       setTimeout(detail.socketWrapper.reconnect, 500 + Math.random() * (reconnectWindow - 0.5) * 1000);
+    } else if (ENDED.hasOwnProperty(code)) {
+      root.dataset.live = "ended";
+      document.querySelectorAll("[data-live-status]").forEach(function (el) {
+        el.textContent = ENDED[code];
+      });
     }
   });
   document.addEventListener("htmx:wsError", function () { setStatus(false); });

@@ -7,6 +7,7 @@ the ORM in-process: they check what a person sees, and read the database through
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -52,6 +53,8 @@ def live_app(tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "workshop.settings",
         "WORKSHOP_VAR_DIR": str(var),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # daphne's access log as it happens, so that a test can read it (test_console_security).
+        "PYTHONUNBUFFERED": "1",
     }
     app = LiveApp(url="", env=env, log=var / "daphne.log")
     app.manage("migrate", "--noinput", "-v0")
@@ -83,3 +86,5 @@ def live_app(tmp_path_factory):
         proc.wait(timeout=10)
     server_log = app.log.read_text()
     assert "Traceback" not in server_log, server_log
+    # Every projector address the tests opened is in the access log without its secret.
+    assert re.findall(r"/screen/(?!<secret>/)[^/\s]+", server_log) == [], server_log

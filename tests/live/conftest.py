@@ -16,7 +16,9 @@ from workshop.attendees import attendee_cookie_value, cookie_name
 from workshop.live import sockets
 from workshop.services import facilitator_ensure, live_state_ensure
 
+# A page on http://localhost opening a socket to the same host, as a browser sends them.
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +53,14 @@ def live_workshop(transactional_db):
 class Socket:
     """A WebsocketCommunicator with helpers for the HTML frames our consumers send."""
 
-    def __init__(self, path: str, cookies: dict[str, str] | None = None):
-        headers = [ORIGIN]
+    def __init__(
+        self,
+        path: str,
+        cookies: dict[str, str] | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ):
+        """`headers`: Origin and Host to send instead of the same-origin pair."""
+        headers = list(headers) if headers is not None else [ORIGIN, HOST]
         if cookies:
             headers.append((b"cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
         self.comm = WebsocketCommunicator(application, path, headers=headers)

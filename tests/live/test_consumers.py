@@ -14,7 +14,7 @@ from channels_redis.core import RedisChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.factories import make_attendee
-from tests.live.conftest import ORIGIN, Socket, console, phone, poll_theme_ids, screen
+from tests.live.conftest import HOST, ORIGIN, Socket, console, phone, poll_theme_ids, screen
 from tests.processes import free_port
 from voting.models import Ballot, Poll
 from voting.services import poll_close, poll_open
@@ -435,7 +435,7 @@ async def test_a_client_gone_before_its_first_card_leaves_quietly(live_workshop)
     path = f"/ws/j/{live_workshop.join_code}/"
     scope = {
         "type": "websocket", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "headers": [ORIGIN, (b"cookie", f"{cookie_name(live_workshop.pk)}={cookie}".encode())],
+        "headers": [ORIGIN, HOST, (b"cookie", f"{cookie_name(live_workshop.pk)}={cookie}".encode())],
         "subprotocols": [], "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
     }  # fmt: skip
     incoming = asyncio.Queue()

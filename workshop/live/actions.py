@@ -32,6 +32,7 @@ CONSOLE_ACTIONS = {
     "question_answered": "The question is marked answered.",
     "question_on_screen": "The question is on the projector.",
     "board_hide": "The view is hidden.",
+    "screen_secret_renew": "The projector has a new link: open it from here on the projector.",
 }
 
 
@@ -45,6 +46,7 @@ class ConsoleActionForm(forms.Form):
     joined_before_only = forms.BooleanField(required=False)
     question = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     post = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    confirm = forms.BooleanField(required=False)
 
     def clean(self):
         data = super().clean()
@@ -60,6 +62,10 @@ class ConsoleActionForm(forms.Form):
         field = needs.get(data.get("action"))
         if field and not data.get(field):
             raise ValidationError("That action needs a choice: use the console's buttons.")
+        if data.get("action") == "screen_secret_renew" and not data.get("confirm"):
+            raise ValidationError(
+                "Tick the box to confirm: the current projector link stops working."
+            )
         return data
 
 
@@ -118,6 +124,8 @@ def console_action(*, workshop: Workshop, data) -> str:
             "question_answered": panel.question_mark_answered,
             "question_on_screen": panel.question_put_on_screen,
         }[action](question=question)
+    elif action == "screen_secret_renew":
+        workshop_services.screen_secret_renew(workshop=workshop)
     elif action == "board_hide":
         post = BoardPost.objects.filter(workshop=workshop, pk=d["post"]).first()
         if post is None:

@@ -13,9 +13,16 @@ from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
 from workshop.live import coalesce, sockets
-from workshop.live.groups import Surface, group_name
-from workshop.live.render import console_html, phone_cache, phone_variants, screen_main_html
+from workshop.live.groups import Surface, group_name, login_group_name
+from workshop.live.render import (
+    console_html,
+    console_projector_html,
+    phone_cache,
+    phone_variants,
+    screen_main_html,
+)
 from workshop.live.snapshot import live_snapshot
+from workshop.models import LiveState
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +72,29 @@ async def _send_all(workshop_id: int, events: dict) -> None:
         await layer.group_send(group_name(workshop_id=workshop_id, surface=surface), event)
 
 
+def screen_secret_renewed(*, workshop_id: int) -> None:
+    """The projector has a new secret link: sockets opened with the old one close (each
+    checks its own link), and the consoles show the new one."""
+    state = LiveState.objects.select_related("workshop").get(workshop_id=workshop_id)
+    events = {
+        Surface.SCREEN: {"type": "workshop.screen_secret_renewed", "version": state.version},
+        Surface.CONSOLE: {
+            "type": "workshop.screen_secret_renewed",
+            "version": state.version,
+            "html": console_projector_html(
+                join_code=state.workshop.join_code, secret=state.screen_secret
+            ),
+        },
+    }
+    try:
+        async_to_sync(_send_all)(workshop_id, events)
+    except RedisError as error:
+        # As for a state push: this worker's sockets reconnect, and a projector coming back
+        # with the old link is refused (ScreenConsumer.authorise).
+        log.warning("projector link push dropped: channel layer unavailable (%s)", error)
+        coalesce.mark_from_any_thread(functools.partial(sockets.layer_lost, error))
+
+
 def poll_tally_changed(*, polls: dict[int, int]) -> None:
     """Ballots were committed for these polls ({poll id: workshop id}): push, coalesced."""
     if not coalesce.mark_from_any_thread(lambda: coalesce.mark_tallies(polls)):
@@ -76,3 +106,17 @@ def panel_changed(*, workshop_id: int) -> None:
     mark = lambda: coalesce.coalescer().mark_panel(workshop_id=workshop_id)  # noqa: E731
     if not coalesce.mark_from_any_thread(mark):
         async_to_sync(coalesce.panel_changed)(workshop_id)
+
+
+def login_ended(*, session_key: str) -> None:
+    """A facilitator logged out: that login's console sockets close at once, so they obey no
+    more actions and hear no more pushes (workshop/signals.py)."""
+    event = {"type": "workshop.login_ended"}
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            login_group_name(session_key=session_key), event
+        )
+    except RedisError as error:
+        # The session is gone all the same: the console's next action or push finds that out
+        # (ConsoleConsumer re-checks the login).
+        log.warning("logout push dropped: channel layer unavailable (%s)", error)

@@ -1,4 +1,5 @@
 import asyncio
+import hashlib
 import weakref
 from enum import StrEnum
 
@@ -14,6 +15,15 @@ class Surface(StrEnum):
 def group_name(*, workshop_id: int, surface: Surface) -> str:
     """`session-<id>.<surface>`: ASCII and far under Channels' 100-character limit."""
     return f"session-{int(workshop_id)}.{Surface(surface).value}"
+
+
+def login_group_name(*, session_key: str) -> str:
+    """`login-<digest>`: the console sockets of one login session, told when it ends.
+
+    A digest of the session key, not the key itself: group names show in Redis, and a
+    session key is as good as the password until it expires."""
+    digest = hashlib.sha256(f"workshop-live-login:{session_key}".encode()).hexdigest()
+    return f"login-{digest[:40]}"
 
 
 # Joining and leaving groups, at most this many Redis calls at once per process. Each call

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import segno
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from panel.models import Question
 from panel.selectors import (
@@ -132,6 +133,21 @@ def console_html(snap: LiveSnapshot, *, phones: int) -> str:
             "panel/console/panel.html#board",
         )
     )
+
+
+def console_projector_context(*, join_code: str, secret: str) -> dict:
+    """The console's projector link and the form that replaces it."""
+    return {
+        "screen_url": reverse("workshop:screen", kwargs={"code": join_code, "secret": secret}),
+        "action_url": reverse("workshop:console-action", kwargs={"code": join_code}),
+    }
+
+
+def console_projector_html(*, join_code: str, secret: str) -> str:
+    """Pushed to consoles when the projector gets a new link; the CSRF token is filled in
+    by live.js from the page, as for the other pushed forms."""
+    context = {**console_projector_context(join_code=join_code, secret=secret), "csrf_token": ""}
+    return render_to_string("workshop/console/console.html#projector", context)
 
 
 def phone_panel_payload(snap: LiveSnapshot) -> dict:

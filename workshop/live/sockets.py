@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 # Close code meaning "come back in a moment" (live.js reconnects). Daphne lets applications
 # use only 1000 or 3000-4999, and htmx reconnects by itself only after 1006/1011-1013.
 RECONNECT = 4011
+# Close codes that end a socket for good (live.js says so instead of "Reconnecting…"; htmx
+# does not reconnect after them): the console's login ended (logged out, password changed,
+# deactivated, permission removed), and the projector's link was replaced by a new one.
+LOGIN_ENDED = 4401
+SCREEN_LINK_REPLACED = 4404
 QUIET = 2.0  # seconds: the errors of one outage close the sockets once
 # All clients coming back at once overwhelm the worker: measured with 5,000 phones returning
 # within 2 s, while daphne refused handshakes not accepted within 5 s, attempts timed out
