@@ -6,10 +6,18 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
 scripts/bootstrap.sh
+# var/ holds the database, sessions, the secret key and the facilitator's password: everything
+# created from here on is owner only. var/ itself stays passable (not listable) by others so
+# that nginx's workers (scripts/serve.py) can read var/static, which is public. An older
+# install's var/ and files are tightened the same way.
+umask 077
+mkdir -p var
+chmod 711 var
+chmod go-rwx var/db.sqlite3* var/secret_key var/*-password 2>/dev/null || true
 PY=.venv/bin/python
 echo "==> preparing the database and static files"
 $PY manage.py migrate --noinput -v0
-$PY manage.py collectstatic --noinput -v0
+(umask 022 && $PY manage.py collectstatic --noinput -v0)  # public files, readable by nginx
 $PY manage.py load_demo --if-missing
 login=$($PY manage.py facilitator --username facilitator)
 
@@ -29,8 +37,11 @@ $($PY manage.py show_urls --base "$base")
  Stop with Ctrl-C.
 
 MSG
+# No --proxy-headers: nothing stands in front of this daphne, so X-Forwarded-For and
+# X-Forwarded-Proto come from the client and must not be believed (scripts/serve.py, behind
+# nginx, does pass them).
 # --websocket_connect_timeout: daphne refuses a socket not accepted within 5 s by default; when
 # a whole room reconnects at once (after a restart) most wait longer in the queue, are refused
 # after the work is done, and come back again (docs/performance.md, "A worker killed").
-exec .venv/bin/daphne -b "$HOST" -p "$PORT" --proxy-headers --websocket_connect_timeout 120 \
+exec .venv/bin/daphne -b "$HOST" -p "$PORT" --websocket_connect_timeout 120 \
   workshop.asgi:application
