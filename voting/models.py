@@ -95,7 +95,11 @@ class Ballot(models.Model):
     # write per ballot.
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots", db_index=False)
     attendee = models.ForeignKey(
-        "workshop.Attendee", on_delete=models.CASCADE, related_name="ballots"
+        "workshop.Attendee",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="ballots",
+        help_text="Who voted; empty once the attendee is purged (the row itself stays).",
     )
     theme = models.ForeignKey("evidence.Theme", on_delete=models.PROTECT, related_name="+")
     cast_at = models.DateTimeField()
