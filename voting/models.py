@@ -62,7 +62,7 @@ class Poll(models.Model):
         "evidence.Theme",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="+",
         help_text="The theme chosen.",
     )
@@ -101,7 +101,9 @@ class Ballot(models.Model):
         related_name="ballots",
         help_text="Who voted; empty once the attendee is purged (the row itself stays).",
     )
-    theme = models.ForeignKey("evidence.Theme", on_delete=models.PROTECT, related_name="+")
+    # RESTRICT: a theme with ballots cannot be deleted on its own (it would change the
+    # result), but goes with its workshop, whose polls take their ballots with them.
+    theme = models.ForeignKey("evidence.Theme", on_delete=models.RESTRICT, related_name="+")
     cast_at = models.DateTimeField()
     changed_at = models.DateTimeField()
     key = models.CharField(

@@ -9,21 +9,23 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import RestrictedError
 from django.test import Client
 from django.utils import timezone
 
+from evidence.models import Finding, Report, Theme
 from panel.models import BoardPost, Question, Upvote
 from panel.selectors import board_posts, questions_pending_of, questions_visible
 from panel.services import board_post_submit, question_submit, question_upvote
 from tests.factories import make_attendee, make_voting_workshop
 from tests.postgres import while_uncommitted
 from tests.processes import ROOT, app_env
-from voting.models import Ballot
+from voting.models import Ballot, Poll
 from voting.selectors import ballot_choice, poll_tally
 from voting.services import ballot_cast, poll_close, poll_decide, poll_open
 from workshop.attendees import attendee_cookie_value, cookie_name
-from workshop.models import Attendee
-from workshop.services import attendees_purge
+from workshop.models import Attendee, Workshop
+from workshop.services import attendees_purge, facilitator_ensure
 
 pytestmark = pytest.mark.security
 
@@ -316,3 +318,49 @@ def test_purge_days_setting_refuses_a_value_that_is_not_a_day_count(value, tmp_p
         True,
         True,
     )
+
+
+# --- Deleting a workshop ----------------------------------------------------------------------
+
+
+def test_deleting_a_workshop_after_its_vote_deletes_everything_attendees_sent(demo_workshop):
+    attendees, poll, _ = _room(demo_workshop)
+    poll_decide(poll=poll, theme_id=poll_tally(poll_id=poll.pk).leaders[0])
+    _age(attendees[0])
+    attendees_purge(joined_before=_cutoff())  # some contributions unlinked, the rest linked
+    other = make_voting_workshop()
+    make_attendee(workshop=other)
+
+    demo_workshop.delete()
+
+    counts = [m.objects.count() for m in (Attendee, Ballot, Poll, Question, Upvote, BoardPost)]
+    assert (counts, Theme.objects.filter(workshop=other).count()) == ([1, 0, 0, 0, 0, 0], 3)
+
+
+def test_a_theme_with_ballots_or_a_cited_report_still_cannot_be_deleted_alone(demo_workshop):
+    _, poll, _ = _room(demo_workshop)
+    theme = Ballot.objects.filter(poll=poll).first().theme
+    report = Finding.objects.filter(theme__workshop=demo_workshop).first().report
+
+    with pytest.raises(RestrictedError):
+        theme.delete()
+    with pytest.raises(RestrictedError):
+        report.delete()
+
+    assert (
+        Theme.objects.filter(pk=theme.pk).exists(),
+        Report.objects.filter(pk=report.pk).exists(),
+    ) == (
+        True,
+        True,
+    )
+
+
+def test_organiser_deletes_a_workshop_after_its_vote_in_admin(demo_workshop, client):
+    facilitator_ensure(username="organiser", password="a long organiser pass")
+    client.login(username="organiser", password="a long organiser pass")
+    _room(demo_workshop)
+
+    response = client.post(f"/admin/workshop/workshop/{demo_workshop.pk}/delete/", {"post": "yes"})
+
+    assert (response.status_code, Workshop.objects.count(), Ballot.objects.count()) == (302, 0, 0)
