@@ -2,6 +2,7 @@
 stored at a size phones need. Images are generated in memory."""
 
 import io
+import os
 import struct
 import zlib
 
@@ -68,7 +69,7 @@ def _huge_png(width: int, height: int) -> SimpleUploadedFile:
 
 def _noise_png(width=3000, height=1000) -> SimpleUploadedFile:
     """An incompressible PNG of about 9 MB (3 megapixels: only its bytes are over the limit)."""
-    image = Image.frombytes("RGB", (width, height), __import__("os").urandom(width * height * 3))
+    image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
     return _image_file(image, "PNG", "noise.png", compress_level=0)
 
 
