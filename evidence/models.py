@@ -85,9 +85,11 @@ class Finding(models.Model):
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order within the theme.")
     text = models.TextField(help_text="The finding in a sentence or two. Markdown.")
+    # RESTRICT: a report that findings cite cannot be deleted on its own, but goes with its
+    # workshop, whose themes take their findings with them.
     report = models.ForeignKey(
         Report,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="findings",
         help_text="The report this finding comes from (one of this workshop's reports).",
     )

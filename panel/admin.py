@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminFileWidget
 from django.db.models import Count
 from django.utils.html import format_html
 
@@ -7,8 +9,39 @@ from panel.models import BoardPost, Person, Question
 from workshop.admin import ServiceActionsMixin
 
 
+class PersonForm(forms.ModelForm):
+    """The photo is checked and re-encoded by panel.services.photo_prepare, so a refused file
+    gets the service's message beside the field and nothing is saved."""
+
+    photo = forms.FileField(
+        required=False,
+        widget=AdminFileWidget(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=(
+            f"Optional: a JPEG, PNG or WebP photo, at most "
+            f"{services.PHOTO_MAX_BYTES // 1024 // 1024} MB and "
+            f"{services.PHOTO_MAX_PIXELS // 1_000_000} megapixels. It is cropped to a square "
+            f"of {services.PHOTO_SIZE} pixels and stored without its metadata (camera, "
+            "GPS position). Without one, their initials are shown."
+        ),
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "workshop", "position", "name", "role", "job_title", "organisation", "perspective",
+            "bio", "photo",
+        ]  # fmt: skip
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and "photo" in self.changed_data:
+            return services.photo_prepare(upload=photo)
+        return photo
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
+    form = PersonForm
     list_display = [
         "name",
         "role",
@@ -27,6 +60,14 @@ class PersonAdmin(admin.ModelAdmin):
         "perspective", "bio", "photo", "photo_preview",
     ]  # fmt: skip
     readonly_fields = ["photo_preview"]
+
+    def save_model(self, request, obj, form, change):
+        """The person's other fields as admin saves them; the photo through the service."""
+        if "photo" not in form.changed_data:
+            return super().save_model(request, obj, form, change)
+        obj.photo = form.initial.get("photo") or ""  # as stored, until the service replaces it
+        super().save_model(request, obj, form, change)
+        services.person_photo_set(person=obj, photo=form.cleaned_data["photo"] or None)
 
     @admin.display(description="Photo", boolean=True)
     def has_photo(self, obj):

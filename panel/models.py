@@ -78,7 +78,11 @@ class Question(models.Model):
         "workshop.Workshop", on_delete=models.CASCADE, related_name="questions"
     )
     attendee = models.ForeignKey(
-        "workshop.Attendee", on_delete=models.CASCADE, related_name="questions"
+        "workshop.Attendee",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="questions",
+        help_text="Who asked it; empty once the attendee is purged (the row itself stays).",
     )
     text = models.CharField(max_length=TEXT_LIMIT)
     author_name = models.CharField(max_length=60, blank=True, help_text="Empty: anonymous.")
@@ -117,7 +121,11 @@ class Question(models.Model):
 class Upvote(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="upvotes")
     attendee = models.ForeignKey(
-        "workshop.Attendee", on_delete=models.CASCADE, related_name="upvotes"
+        "workshop.Attendee",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="upvotes",
+        help_text="Who upvoted; empty once the attendee is purged (the row itself stays).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -141,7 +149,11 @@ class BoardPost(models.Model):
         "workshop.Workshop", on_delete=models.CASCADE, related_name="board_posts"
     )
     attendee = models.ForeignKey(
-        "workshop.Attendee", on_delete=models.CASCADE, related_name="board_posts"
+        "workshop.Attendee",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="board_posts",
+        help_text="Who posted it; empty once the attendee is purged (the row itself stays).",
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     text = models.CharField(max_length=TEXT_LIMIT)

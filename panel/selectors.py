@@ -94,6 +94,14 @@ def board_posts_all(*, workshop_id: int) -> list[BoardPost]:
     )
 
 
+def questions_pending_of(*, attendee_id: int | None) -> list[Question]:
+    """This attendee's questions still waiting for approval. No attendee: none (questions
+    whose attendee was purged have no attendee either, and belong to nobody)."""
+    if not attendee_id:
+        return []
+    return list(Question.objects.filter(attendee_id=attendee_id, status=Question.Status.PENDING))
+
+
 def attendee_marks(*, attendee_id: int | None) -> tuple[set[int], set[int]]:
     """(questions this attendee asked, questions this attendee upvoted)."""
     if not attendee_id:

@@ -6,12 +6,16 @@ broadcasts after commit (coalesced, like the vote's tally).
 """
 
 import datetime
+import io
+import secrets
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from PIL import Image, ImageOps
 
 from evidence.models import Theme
 from panel.models import TEXT_LIMIT, BoardPost, Person, Question, Upvote
@@ -297,3 +301,107 @@ def board_post_hide(*, post: BoardPost | int) -> BoardPost:
     post.save(update_fields=["hidden"])
     _panel_touch(post.workshop_id)
     return post
+
+
+# --- Photos --------------------------------------------------------------------------------
+# A photo is uploaded once, in admin, and shown on every phone in the room at 56-72 CSS px
+# (up to about 220 device pixels on a high-density screen). The upload is refused above
+# PHOTO_MAX_BYTES (a full-size phone camera JPEG is 2-6 MB; 8 MB leaves room for a PNG
+# export) or PHOTO_MAX_PIXELS (25 megapixels covers phone and most camera photos; decoding
+# one takes about 100 MB of memory, where a 144-megapixel image would take over 500 MB).
+# What is stored is re-encoded: a square crop of at most PHOTO_SIZE pixels, as a JPEG with no
+# metadata (no EXIF, GPS position, camera or author), its camera orientation applied.
+
+PHOTO_MAX_BYTES = 8 * 1024 * 1024
+PHOTO_MAX_PIXELS = 25_000_000
+PHOTO_SIZE = 512
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")  # Pillow opens no other format here (no EPS, no TIFF)
+PHOTO_QUALITY = 85
+
+
+class PreparedPhoto(ContentFile):
+    """A photo already checked and re-encoded by photo_prepare."""
+
+
+def _photo_size(upload) -> int:
+    size = getattr(upload, "size", None)
+    if size is None:
+        size = upload.seek(0, io.SEEK_END)
+    upload.seek(0)
+    return size
+
+
+def photo_prepare(*, upload) -> PreparedPhoto:
+    """Check an uploaded photo and re-encode it for phones; raises ValidationError otherwise.
+
+    Refuses a file over PHOTO_MAX_BYTES, one that is not a JPEG, PNG or WebP image (or is
+    damaged), and one over PHOTO_MAX_PIXELS: the pixel count is read from the header, before
+    anything is decoded, so a small file that would expand to a huge image is never expanded.
+    """
+    size = _photo_size(upload)
+    if size > PHOTO_MAX_BYTES:
+        raise ValidationError(
+            f"The photo is {size / 1024 / 1024:.1f} MB; the limit is "
+            f"{PHOTO_MAX_BYTES // 1024 // 1024} MB. Please upload a smaller copy."
+        )
+    too_large = ValidationError(
+        f"The photo has more than {PHOTO_MAX_PIXELS // 1_000_000} megapixels. Please upload a "
+        f"smaller copy (about {PHOTO_SIZE}x{PHOTO_SIZE} pixels is plenty)."
+    )
+    try:
+        with Image.open(upload, formats=PHOTO_FORMATS) as image:
+            if image.width * image.height > PHOTO_MAX_PIXELS:
+                raise too_large
+            image.draft("RGB", (PHOTO_SIZE, PHOTO_SIZE))  # JPEG: decode at a reduced scale
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                rgba = image.convert("RGBA")
+                image = Image.new("RGB", rgba.size, "white")
+                image.paste(rgba, mask=rgba.getchannel("A"))
+            else:
+                image = image.convert("RGB")
+            side = min(PHOTO_SIZE, *image.size)
+            image = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
+            clean = Image.new("RGB", image.size)  # a fresh image: nothing of the file's info
+            clean.paste(image)
+            out = io.BytesIO()
+            clean.save(out, "JPEG", quality=PHOTO_QUALITY, optimize=True, progressive=True)
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError:
+        raise too_large from None
+    except Exception:  # Pillow raises many kinds of error on a damaged or crafted file
+        raise ValidationError(
+            "The photo could not be read. Upload a JPEG, PNG or WebP image."
+        ) from None
+    return PreparedPhoto(out.getvalue(), name=f"{secrets.token_hex(8)}.jpg")
+
+
+def _photo_file_delete(storage, name: str) -> None:
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def person_photo_set(*, person: Person, photo) -> Person:
+    """Give a saved person a new photo (an upload, or a PreparedPhoto), or none (photo=None).
+
+    The upload is checked and re-encoded by photo_prepare; a refusal changes nothing. The
+    file it replaces is deleted once the change is committed.
+    """
+    if photo is not None and not isinstance(photo, PreparedPhoto):
+        photo = photo_prepare(upload=photo)
+    old = Person.objects.filter(pk=person.pk).values_list("photo", flat=True).get()
+    if photo is None:
+        person.photo = ""
+    else:
+        person.photo.save(photo.name, photo, save=False)
+    person.save(update_fields=["photo"])
+    if old and old != person.photo.name:
+        _photo_file_delete(person.photo.storage, old)
+    return person
+
+
+def person_photo_file_delete(*, person: Person) -> None:
+    """After a person is deleted (in admin, or with their workshop): their photo file too."""
+    if person.photo:
+        _photo_file_delete(person.photo.storage, person.photo.name)

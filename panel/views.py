@@ -11,6 +11,7 @@ from panel.selectors import (
     board_posts,
     people_by_role,
     person_get,
+    questions_pending_of,
     questions_visible,
 )
 from panel.services import board_post_submit, question_submit, question_unvote, question_upvote
@@ -67,9 +68,7 @@ def phone_questions(request, *, workshop):
         moderated=workshop.moderate_questions,
         panellists=list(workshop.people.filter(role=Person.Role.PANELLIST)),
         questions=questions_visible(workshop_id=workshop.pk, sort=sort),
-        pending=list(
-            Question.objects.filter(attendee_id=request.attendee_id, status=Question.Status.PENDING)
-        ),
+        pending=questions_pending_of(attendee_id=request.attendee_id),
     )
     return render(request, "panel/phone/questions.html", context)
 

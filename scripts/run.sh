@@ -19,6 +19,8 @@ echo "==> preparing the database and static files"
 $PY manage.py migrate --noinput -v0
 (umask 022 && $PY manage.py collectstatic --noinput -v0)  # public files, readable by nginx
 $PY manage.py load_demo --if-missing
+# Delete attendees older than WORKSHOP_PURGE_ATTENDEES_DAYS (default 30; 0: never), docs/data.md.
+$PY manage.py purge_attendees
 login=$($PY manage.py facilitator --username facilitator)
 
 shown_host="$HOST"

@@ -71,7 +71,7 @@ class Poll(models.Model):
         "evidence.Theme",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="+",
         help_text="The theme chosen.",
     )
@@ -104,9 +104,15 @@ class Ballot(models.Model):
     # write per ballot.
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots", db_index=False)
     attendee = models.ForeignKey(
-        "workshop.Attendee", on_delete=models.CASCADE, related_name="ballots"
+        "workshop.Attendee",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="ballots",
+        help_text="Who voted; empty once the attendee is purged (the row itself stays).",
     )
-    theme = models.ForeignKey("evidence.Theme", on_delete=models.PROTECT, related_name="+")
+    # RESTRICT: a theme with ballots cannot be deleted on its own (it would change the
+    # result), but goes with its workshop, whose polls take their ballots with them.
+    theme = models.ForeignKey("evidence.Theme", on_delete=models.RESTRICT, related_name="+")
     cast_at = models.DateTimeField()
     changed_at = models.DateTimeField()
     key = models.CharField(

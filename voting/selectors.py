@@ -67,8 +67,11 @@ def poll_tally(*, poll_id: int) -> Tally:
     return Tally(poll_id=poll_id, version=version, total=total, rows=rows)
 
 
-def ballot_choice(*, poll_id: int, attendee_id: int) -> int | None:
-    """The theme this attendee chose in this poll, if any."""
+def ballot_choice(*, poll_id: int, attendee_id: int | None) -> int | None:
+    """The theme this attendee chose in this poll, if any. No attendee: none (a ballot whose
+    attendee was purged has no attendee either, and belongs to nobody)."""
+    if not attendee_id:
+        return None
     return (
         Ballot.objects.filter(poll_id=poll_id, attendee_id=attendee_id)
         .values_list("theme_id", flat=True)

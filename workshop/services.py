@@ -1,5 +1,6 @@
 """Writes for workshops and their content. Admin, commands and tests all come through here."""
 
+import datetime
 import math
 import secrets
 from dataclasses import dataclass
@@ -182,6 +183,45 @@ def attendee_join(*, workshop: Workshop, address: str | None, now: float | None 
     if wait:
         raise JoinThrottled(wait)
     return Attendee.objects.create(workshop=workshop)
+
+
+@dataclass(frozen=True)
+class AttendeePurge:
+    removed: int  # attendee rows deleted
+    kept_for_open_vote: int  # attendees left for now: their workshop's vote is open
+
+
+def attendees_purge(*, joined_before: datetime.datetime) -> AttendeePurge:
+    """Delete the attendees who joined before `joined_before`; keep what they contributed.
+
+    Their ballots, questions, upvotes and board posts stay (vote tallies, upvote counts and
+    the board do not change) but lose their link to the attendee, so nothing is left that
+    ties them to one phone. Attendee ids are never reused (AUTOINCREMENT on SQLite, a sequence
+    on PostgreSQL), so a purged attendee's cookie names nobody: it cannot vote or ask again.
+
+    Attendees of a workshop whose vote is open are left until the vote closes (the next purge
+    takes them): their ballots must stay tied to them, or a phone that joined again could vote
+    twice in the same vote. Each workshop is purged in its own transaction, under the lock on
+    its live state that opening a vote takes, so a vote cannot open halfway through.
+    """
+    from voting.models import Poll
+
+    removed = kept = 0
+    old = Attendee.objects.filter(joined_at__lt=joined_before)
+    workshop_ids = list(old.values_list("workshop_id", flat=True).distinct().order_by())
+    for workshop_id in workshop_ids:
+        with transaction.atomic():
+            live_state_lock(workshop_id=workshop_id)
+            attendees = old.filter(workshop_id=workshop_id)
+            if Poll.objects.filter(workshop_id=workshop_id, state=Poll.State.OPEN).exists():
+                kept += attendees.count()
+                continue
+            # Lock the rows first: a question or upvote arriving for one of them meanwhile
+            # waits, then finds the attendee gone, instead of failing this purge at commit.
+            list(attendees.select_for_update().order_by("pk").values_list("pk", flat=True))
+            _, deleted = attendees.delete()
+            removed += deleted.get(Attendee._meta.label, 0)
+    return AttendeePurge(removed=removed, kept_for_open_vote=kept)
 
 
 def live_state_ensure(*, workshop: Workshop) -> LiveState:

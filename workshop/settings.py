@@ -54,6 +54,18 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 # came in on; set it when the projector is opened on a different name than phones will use.
 WORKSHOP_PUBLIC_URL = os.environ.get("WORKSHOP_PUBLIC_URL", "").rstrip("/")
 
+# Attendees (anonymous phones) older than this many days are deleted by `manage.py
+# purge_attendees`, which `make run` runs at start; what they sent stays, unlinked
+# (docs/data.md). 30 = the attendee cookie's lifetime; 0 = never purge.
+try:
+    WORKSHOP_PURGE_ATTENDEES_DAYS = int(os.environ.get("WORKSHOP_PURGE_ATTENDEES_DAYS", "30"))
+except ValueError:
+    WORKSHOP_PURGE_ATTENDEES_DAYS = -1
+if WORKSHOP_PURGE_ATTENDEES_DAYS < 0:
+    raise ImproperlyConfigured(
+        "WORKSHOP_PURGE_ATTENDEES_DAYS must be a whole number of days, 0 or more (0: never)."
+    )
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
