@@ -285,7 +285,12 @@ def serve(cluster):
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        wait_for(lambda: "==> nginx on" in log_path.read_text() and listening(port), "serve.py up")
+        try:
+            wait_for(
+                lambda: "==> nginx on" in log_path.read_text() and listening(port), "serve.py up"
+            )
+        except AssertionError as slow:
+            raise AssertionError(f"{slow}; its log:\n{log_path.read_text()}") from None
         yield port, workers, proc, log_path
     finally:
         if proc.poll() is None:
