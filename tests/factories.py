@@ -68,3 +68,11 @@ def make_voting_workshop(*, themes: int = 3, **fields) -> Workshop:
     for i, kind in enumerate(["welcome", "vote", "panel"]):
         make_agenda_item(workshop=workshop, title=f"Item {i + 1}", kind=kind, position=i)
     return workshop
+
+
+def log_in(client, username: str, password: str) -> None:
+    """Log `client` in as staff do: through admin's login form, with django-axes counting."""
+    response = client.post(
+        "/admin/login/", {"username": username, "password": password, "next": "/admin/"}
+    )
+    assert response.status_code == 302, "the login was refused"

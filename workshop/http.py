@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -92,3 +93,17 @@ def action_refusal(request: HttpRequest, workshop, action: str) -> str | None:
         attendee_id=request.attendee_id,
         address=client_address(request),
     )
+
+
+def login_lockout_response(request: HttpRequest, original_response=None, credentials=None):
+    """django-axes' answer to a login from a username and address pair that failed too often
+    (settings AXES_*): a page that says so and for how long, status 429 with Retry-After."""
+    minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    response = render(
+        request,
+        "lockout.html",
+        {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(minutes * 60)
+    return response

@@ -5,6 +5,7 @@ layer in one daphne process. `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL
 channels-redis for the scale-out setup.
 """
 
+import datetime
 import os
 import secrets
 import socket
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "axes",
     "workshop",
     "evidence",
     "panel",
@@ -94,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "workshop.urls"
@@ -208,6 +212,31 @@ if REDIS_URL:
 
 # --- Auth, sessions, security ---------------------------------------------------------------
 LOGIN_URL = "admin:login"
+
+# Staff log in through admin's form (the console sends them there). django-axes counts failed
+# logins per username *and* client address together: after AXES_FAILURE_LIMIT failures that
+# pair is refused (429, templates/lockout.html) for the cool-off, even with the right password.
+# Keyed on the pair so that a guesser cannot lock the facilitator out from another address,
+# and one guesser behind the venue's NAT does not lock out every other account. Attempts are
+# kept in the database (axes' default handler), which every worker shares.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("WORKSHOP_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=int(os.environ.get("WORKSHOP_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The address Django sees (daphne's peer, or what a trusted proxy set): never a header the
+# client chose, such as its own X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "workshop.http.client_address"
+AXES_LOCKOUT_CALLABLE = "workshop.http.login_lockout_response"
+AXES_VERBOSE = False
+# Keep failed attempts only (expired ones are deleted as new ones come): no record of every
+# successful login with its address (docs/data.md).
+AXES_DISABLE_ACCESS_LOG = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

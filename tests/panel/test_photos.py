@@ -15,7 +15,7 @@ from PIL import Image
 
 from panel.models import Person
 from panel.services import PHOTO_SIZE, person_photo_set, photo_prepare
-from tests.factories import make_person, make_workshop
+from tests.factories import log_in, make_person, make_workshop
 from workshop.services import facilitator_ensure
 
 pytestmark = [
@@ -197,7 +197,7 @@ def test_photo_replaced_or_person_deleted_removes_the_file(
 @pytest.fixture
 def organiser_client(client, db):
     facilitator_ensure(username="organiser", password="a long organiser pass")
-    client.login(username="organiser", password="a long organiser pass")
+    log_in(client, "organiser", "a long organiser pass")
     return client
 
 

@@ -16,7 +16,7 @@ from panel.services import (
     question_unvote,
     question_upvote,
 )
-from tests.factories import make_attendee, make_person, make_voting_workshop, make_workshop
+from tests.factories import log_in, make_attendee, make_person, make_voting_workshop, make_workshop
 from tests.postgres import while_uncommitted
 from workshop.models import LiveState
 
@@ -291,7 +291,7 @@ def test_admin_approve_action_goes_through_the_service(client, workshop):
     from workshop.services import facilitator_ensure
 
     facilitator_ensure(username="fac", password="long-enough-pass-1")
-    client.login(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
     waiting, live = (
         _ask(workshop, text="Waiting"),
         question_approve(question=_ask(workshop, text="Live")),

@@ -1,3 +1,4 @@
+from tests.factories import log_in
 from voting.models import Poll
 from voting.services import poll_open
 from workshop.services import facilitator_ensure
@@ -5,7 +6,7 @@ from workshop.services import facilitator_ensure
 
 def test_admin_close_action_goes_through_the_service(client, demo_workshop):
     facilitator_ensure(username="fac", password="long-enough-pass-1")
-    client.login(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
     open_poll = poll_open(workshop=demo_workshop)
 
     response = client.post(
@@ -20,7 +21,7 @@ def test_admin_close_action_goes_through_the_service(client, demo_workshop):
 
 def test_admin_reveal_action_refuses_an_open_vote_with_the_services_message(client, demo_workshop):
     facilitator_ensure(username="fac", password="long-enough-pass-1")
-    client.login(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
     open_poll = poll_open(workshop=demo_workshop)
 
     response = client.post(

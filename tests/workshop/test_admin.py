@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from evidence.models import Finding
-from tests.factories import make_person, make_report, make_theme, make_workshop
+from tests.factories import log_in, make_person, make_report, make_theme, make_workshop
 from workshop.models import AgendaItem, Workshop
 from workshop.services import facilitator_ensure
 
@@ -12,7 +12,7 @@ from workshop.services import facilitator_ensure
 @pytest.fixture
 def organiser_client(client, db):
     facilitator_ensure(username="organiser", password="a long organiser pass")
-    client.login(username="organiser", password="a long organiser pass")
+    log_in(client, "organiser", "a long organiser pass")
     return client
 
 
@@ -176,7 +176,7 @@ def test_every_content_field_has_help_text():
 
 def test_non_staff_cannot_reach_admin(client, db):
     get_user_model().objects.create_user("attendee", password="x" * 12)
-    client.login(username="attendee", password="x" * 12)
+    client.force_login(get_user_model().objects.get(username="attendee"))
     assert client.get("/admin/workshop/workshop/").status_code == 302
 
 

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.factories import log_in
 from voting.models import Poll
 from workshop.models import LiveState
 from workshop.services import facilitator_ensure, live_state_ensure
@@ -9,7 +10,7 @@ from workshop.services import facilitator_ensure, live_state_ensure
 @pytest.fixture
 def facilitator(client, demo_workshop):
     facilitator_ensure(username="fac", password="long-enough-pass-1")
-    client.login(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
     return client
 
 
@@ -21,7 +22,7 @@ def test_console_needs_a_login(client, demo_workshop):
 
 def test_console_refuses_staff_without_the_run_permission(client, demo_workshop):
     get_user_model().objects.create_user("staff", password="long-enough-pass-1", is_staff=True)
-    client.login(username="staff", password="long-enough-pass-1")
+    log_in(client, "staff", "long-enough-pass-1")
     assert client.get("/s/PCN25/console/").status_code == 403
 
 

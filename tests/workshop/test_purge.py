@@ -17,7 +17,7 @@ from evidence.models import Finding, Report, Theme
 from panel.models import BoardPost, Question, Upvote
 from panel.selectors import board_posts, questions_pending_of, questions_visible
 from panel.services import board_post_submit, question_submit, question_upvote
-from tests.factories import make_attendee, make_voting_workshop
+from tests.factories import log_in, make_attendee, make_voting_workshop
 from tests.postgres import while_uncommitted
 from tests.processes import ROOT, app_env
 from voting.models import Ballot, Poll
@@ -358,7 +358,7 @@ def test_a_theme_with_ballots_or_a_cited_report_still_cannot_be_deleted_alone(de
 
 def test_organiser_deletes_a_workshop_after_its_vote_in_admin(demo_workshop, client):
     facilitator_ensure(username="organiser", password="a long organiser pass")
-    client.login(username="organiser", password="a long organiser pass")
+    log_in(client, "organiser", "a long organiser pass")
     _room(demo_workshop)
 
     response = client.post(f"/admin/workshop/workshop/{demo_workshop.pk}/delete/", {"post": "yes"})

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.factories import log_in
 from workshop.models import LiveState
 from workshop.services import facilitator_ensure, live_state_ensure, screen_secret_renew
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.security
 @pytest.fixture
 def facilitator(client, demo_workshop):
     facilitator_ensure(username="fac", password="long-enough-pass-1")
-    client.login(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
     return client
 
 
