@@ -79,3 +79,27 @@ def test_logging_out_ends_the_console_socket(live_app, new_laptop):
     screenshot(console, "security-03-console-signed-out")
     console.get_by_role("button", name="Next").click()  # posts the form: to the login page
     expect(console).to_have_url(re.compile(r"/admin/login/"))
+
+
+def test_a_password_guesser_is_locked_out_with_a_page_that_says_so(live_app, new_laptop):
+    # A login of its own: the facilitator's stays usable for the other tests.
+    live_app.manage("facilitator", "--username", "guessed", "--password", "guessed-pass-123")
+    page = new_laptop(1280, 800)
+    page.goto(f"{live_app.url}/admin/login/?next=/s/PCN25/console/")
+    for i in range(5):
+        page.get_by_label("Username").fill("guessed")
+        page.get_by_label("Password").fill(f"wrong-{i}")
+        page.get_by_role("button", name="Log in").click()
+        if i < 4:
+            expect(page.locator(".errornote")).to_be_visible()
+    expect(page.get_by_role("heading", name="Too many failed logins")).to_be_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "security-04-login-locked-out")
+
+    page.goto(f"{live_app.url}/admin/login/?next=/s/PCN25/console/")
+    page.get_by_label("Username").fill("guessed")
+    page.get_by_label("Password").fill("guessed-pass-123")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Too many failed logins")).to_be_visible()
+    assert page.url.startswith(f"{live_app.url}/admin/login/")
+    live_app.manage("axes_reset")
