@@ -46,13 +46,16 @@ def text_clean(raw: str, *, limit: int = TEXT_LIMIT, what: str = "Your question"
     return text
 
 
-def _panel_touch(workshop_id: int) -> None:
-    """Bump the panel version (clients drop older pushes) and push after commit."""
+def _panel_touch(workshop_id: int, *, audience: bool = False) -> None:
+    """Bump the panel version (clients drop older pushes) and push after commit. `audience`:
+    an attendee's change, whose pushes are spread out when many come at once."""
     from workshop.live import broadcast
 
     LiveState.objects.get_or_create(workshop_id=workshop_id)
     LiveState.objects.filter(workshop_id=workshop_id).update(panel_version=F("panel_version") + 1)
-    transaction.on_commit(lambda: broadcast.panel_changed(workshop_id=workshop_id))
+    transaction.on_commit(
+        lambda: broadcast.panel_changed(workshop_id=workshop_id, audience=audience)
+    )
 
 
 def _attendee(workshop: Workshop, attendee_id: int | None) -> Attendee:
@@ -147,7 +150,7 @@ def question_submit(
         approved_at=None if moderated else timezone.now(),
     )
     if new:
-        _panel_touch(workshop.pk)
+        _panel_touch(workshop.pk, audience=True)
     return question
 
 
@@ -243,7 +246,7 @@ def question_upvote(*, workshop: Workshop, question_id: int, attendee_id: int | 
         except IntegrityError:
             pass  # the same upvote, stored a moment ago by another worker: nothing to add
         else:
-            _panel_touch(workshop.pk)
+            _panel_touch(workshop.pk, audience=True)
     return question.upvotes.count()
 
 
@@ -257,7 +260,7 @@ def question_unvote(*, workshop: Workshop, question_id: int, attendee_id: int | 
         raise ValidationError("That question is not in this workshop.")
     deleted, _ = Upvote.objects.filter(question_id=question_id, attendee=attendee).delete()
     if deleted:
-        _panel_touch(workshop.pk)
+        _panel_touch(workshop.pk, audience=True)
     return Upvote.objects.filter(question_id=question_id).count()
 
 
@@ -285,7 +288,7 @@ def board_post_submit(
         BoardPost, attendee, key, workshop=workshop, kind=kind, text=text, theme=theme
     )
     if new:
-        _panel_touch(workshop.pk)
+        _panel_touch(workshop.pk, audience=True)
     return post
 
 

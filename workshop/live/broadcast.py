@@ -101,11 +101,15 @@ def poll_tally_changed(*, polls: dict[int, int]) -> None:
         async_to_sync(coalesce.tally_changed)(polls)
 
 
-def panel_changed(*, workshop_id: int) -> None:
-    """A question, an upvote or a board post changed: push, coalesced."""
-    mark = lambda: coalesce.coalescer().mark_panel(workshop_id=workshop_id)  # noqa: E731
+def panel_changed(*, workshop_id: int, audience: bool = False) -> None:
+    """A question, an upvote or a board post changed: push, coalesced. `audience`: an
+    attendee's change, spread out further when they come fast (coalesce.PANEL_INTERVAL)."""
+
+    def mark() -> None:
+        coalesce.coalescer().mark_panel(workshop_id=workshop_id, audience=audience)
+
     if not coalesce.mark_from_any_thread(mark):
-        async_to_sync(coalesce.panel_changed)(workshop_id)
+        async_to_sync(coalesce.panel_changed)(workshop_id, audience=audience)
 
 
 def login_ended(*, session_key: str) -> None:

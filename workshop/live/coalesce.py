@@ -6,9 +6,17 @@ apart. Each push carries the whole tally with the poll's version, never a delta,
 dropped by a full channel is made good by the next one, and the last push always equals the
 database. Phone counts are pushed the same way, and re-sent every HEARTBEAT seconds so
 consoles can add up the counts of several workers and forget a worker that died.
+
+The question list and the board (the "panel") go to every phone in the workshop, a few KB
+each. A change the audience makes (a question, an upvote, a view) is pushed at once after a
+quiet spell, then at most once every PANEL_INTERVAL per workshop, so that an upvote flood
+cannot fan out to every phone (a phone's own upvote or post is answered on its own socket at
+once). A facilitator's change (approve, hide, answered, on screen) goes out within INTERVAL
+and carries the audience's changes with it.
 """
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import threading
@@ -38,6 +46,7 @@ from workshop.live.snapshot import live_snapshot
 log = logging.getLogger(__name__)
 
 INTERVAL = 0.1
+PANEL_INTERVAL = 1.0  # seconds between two panel pushes for changes the audience makes
 HEARTBEAT = 5.0
 RETRY = 1.0  # seconds between pushes while the channel layer is away
 WORKER_ID = settings.WORKER_ID
@@ -79,7 +88,10 @@ class Coalescer:
         self.serving = serving
         self.tallies: dict[int, int] = {}  # poll id -> workshop id
         self.presence: set[int] = set()
-        self.panels: set[int] = set()
+        self.panels: set[int] = set()  # pushed within INTERVAL
+        self.audience_panels: set[int] = set()  # pushed PANEL_INTERVAL after the last panel push
+        self.panel_sent: dict[int, float] = {}  # workshop id -> loop time of its last panel push
+        self.wake = asyncio.Event()  # a mark arrived while the flush task waits
         self.last_flush = 0.0
         self.task: asyncio.Task | None = None
         self.heartbeat: asyncio.Task | None = None
@@ -95,24 +107,49 @@ class Coalescer:
         if self.heartbeat is None or self.heartbeat.done():
             self.heartbeat = _spawn(self._beat())
 
-    def mark_panel(self, *, workshop_id: int) -> None:
-        self.panels.add(workshop_id)
+    def mark_panel(self, *, workshop_id: int, audience: bool = False) -> None:
+        # Without a serving loop (a command) there is nothing to spread out: push at once.
+        (self.audience_panels if audience and self.serving else self.panels).add(workshop_id)
         self._kick()
 
     def _kick(self) -> None:
         if self.task is None or self.task.done():
-            self.task = _spawn(self._run())
+            # Without a serving loop the caller awaits the task (tally_changed, panel_changed),
+            # from inside a sync_to_async thread: the task keeps the caller's context, so its
+            # ORM calls run in that waiting thread instead of queueing behind it (a deadlock).
+            self.task = _spawn(self._run()) if self.serving else asyncio.create_task(self._run())
+        else:
+            self.wake.set()
+
+    def _due(self, now: float) -> float:
+        """When the next flush may run: INTERVAL after the last, or, with only audience
+        panel changes waiting, when the first of their workshops may be pushed again."""
+        due = self.last_flush + INTERVAL
+        if self.tallies or self.presence or self.panels:
+            return due
+        return max(due, min(self._panel_due(w) for w in self.audience_panels))
+
+    def _panel_due(self, workshop_id: int) -> float:
+        return self.panel_sent.get(workshop_id, float("-inf")) + PANEL_INTERVAL
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        while self.tallies or self.presence or self.panels:
-            wait = self.last_flush + INTERVAL - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+        while self.tallies or self.presence or self.panels or self.audience_panels:
+            now = loop.time()
+            due = self._due(now)
+            if due > now:
+                self.wake.clear()
+                # A facilitator's mark or a ballot cuts a long wait short.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), due - now)
+                continue
             tallies, self.tallies = self.tallies, {}
             workshops, self.presence = self.presence, set()
-            panels, self.panels = self.panels, set()
-            self.last_flush = loop.time()
+            ready = {w for w in self.audience_panels if self._panel_due(w) <= now}
+            panels, self.panels = self.panels | ready, set()
+            self.audience_panels -= panels
+            self.panel_sent.update(dict.fromkeys(panels, now))
+            self.last_flush = now
             try:
                 await self._flush(tallies, workshops)
                 await self._flush_panels(panels)
@@ -245,8 +282,8 @@ async def tally_changed(polls: dict[int, int]) -> None:
         await c.task
 
 
-async def panel_changed(workshop_id: int) -> None:
+async def panel_changed(workshop_id: int, *, audience: bool = False) -> None:
     c = coalescer()
-    c.mark_panel(workshop_id=workshop_id)
+    c.mark_panel(workshop_id=workshop_id, audience=audience)
     if not c.serving:
         await c.task
