@@ -22,7 +22,7 @@ SHELL = (
     "import json; from workshop.models import Workshop; from voting.models import Poll; "
     "from panel.models import Person; from voting.services import ballot_cast, poll_close, "
     "poll_decide, poll_open, poll_reveal; from voting.selectors import poll_tally; "
-    "from workshop.services import attendee_join; w = Workshop.objects.get(); "
+    "from workshop.services import attendee_join, screen_show; w = Workshop.objects.get(); "
 )
 
 
@@ -58,10 +58,12 @@ def _bar_shares(page) -> dict[str, int]:
 
 @pytest.fixture
 def vote(live_app):
-    """A vote with live bars: three ballots for the first theme, one for the second. Settled
+    """A vote with live bars on a projector that follows the session (an earlier test may have
+    put the board on it): three ballots for the first theme, one for the second. Settled
     afterwards so that a later vote can open."""
     poll, titles = _shell(
         live_app,
+        "screen_show(workshop=w, screen='auto'); "
         "p = poll_open(workshop=w, show_bars=True); themes = list(p.options.order_by('pk')); "
         "[ballot_cast(poll_id=p.pk, attendee_id=attendee_join(workshop=w, address='192.0.2.9').pk,"
         " theme_id=t.pk) for t in (themes[0], themes[0], themes[0], themes[1])]; "

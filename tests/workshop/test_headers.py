@@ -54,18 +54,22 @@ def test_a_page_over_https_may_open_its_socket_over_wss_only(client, demo_worksh
     assert _csp(client.get("/j/PCN25/", secure=True))["connect-src"] == "'self' wss://testserver"
 
 
-def test_scripts_and_stylesheets_carry_no_policy(rf):
-    """A policy on a script or stylesheet does nothing; it would only cost the phones bytes."""
+def test_scripts_stylesheets_and_redirects_carry_no_policy(rf):
+    """A policy where nothing is rendered as a page does nothing; it would only cost the
+    phones bytes."""
     middleware = ContentSecurityPolicyMiddleware(lambda request: None)
     request = rf.get("/static/js/live.js")
-    for content_type, has_policy in (
-        ("text/javascript", False),
-        ("text/css", False),
-        ("text/html; charset=utf-8", True),
-        ("image/svg+xml", True),
+    for status, content_type, has_policy in (
+        (200, "text/javascript", False),
+        (200, "text/css", False),
+        (200, "image/svg+xml", False),
+        (302, "text/html; charset=utf-8", False),
+        (200, "text/html; charset=utf-8", True),
+        (404, "text/html; charset=utf-8", True),
     ):
-        response = middleware.process_response(request, HttpResponse(content_type=content_type))
-        assert ("Content-Security-Policy" in response.headers) is has_policy, content_type
+        response = HttpResponse(status=status, content_type=content_type)
+        response = middleware.process_response(request, response)
+        assert ("Content-Security-Policy" in response.headers) is has_policy, (status, content_type)
 
 
 INLINE = re.compile(r"""\sstyle=|<style|\son[a-z]+=|<script(?![^>]*\ssrc=)|javascript:""", re.I)
