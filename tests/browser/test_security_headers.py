@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 from tests.browser.test_live_vote import _log_in
 from tests.chromium import screenshot
 
+pytestmark = pytest.mark.security
+
 # Before any page script: every violation the page reports, and what the console says.
 WATCH = """
 window.__csp = [];
