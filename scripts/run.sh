@@ -33,7 +33,8 @@ cat <<MSG
 $($PY manage.py show_urls --base "$base")
 
   Facilitator login  $login
-  (staff account in the Facilitators group; change it in admin)
+  (staff account in the Facilitators group; change the password in admin, and
+   var/facilitator-password, which keeps the generated one, is deleted)
 ================================================================================
  Phones on the room's Wi-Fi: run  HOST=0.0.0.0 DJANGO_ALLOWED_HOSTS=<this laptop's IP>,localhost make run
  Stop with Ctrl-C.

@@ -2,10 +2,12 @@
 
 import datetime
 import math
+import os
 import secrets
 from dataclasses import dataclass
 from types import ModuleType
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
@@ -153,6 +155,51 @@ def facilitator_ensure(*, username: str, password: str | None = None) -> Facilit
     user.save()
     user.groups.add(facilitators_group_ensure())
     return FacilitatorLogin(username=username, password=password, created=created)
+
+
+# The generated facilitator password is kept in var/ so that `make run` can print it at every
+# start, but only while it is the account's password: once someone sets another one (admin's
+# password form, `manage.py changepassword`, anything that calls set_password), the file is
+# deleted (workshop.passwords.ForgetKeptPassword), and `make run` checks again at start.
+
+
+def facilitator_password_path(*, username: str):
+    return settings.VAR_DIR / f"{username}-password"
+
+
+def facilitator_password_keep(*, username: str, password: str) -> None:
+    """Keep the password in var/<username>-password, readable by its owner only."""
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = facilitator_password_path(username=username)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file may have been created with looser modes
+    with os.fdopen(fd, "w") as f:
+        f.write(password)
+
+
+def facilitator_password_forget(*, username: str) -> bool:
+    """Delete the kept password; whether there was one."""
+    try:
+        facilitator_password_path(username=username).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def facilitator_password_kept(*, username: str) -> str | None:
+    """The kept password while it still opens the account; otherwise the file is deleted
+    (the password was changed in a way that did not pass through set_password's save, e.g. a
+    database restored from elsewhere) and None is returned."""
+    path = facilitator_password_path(username=username)
+    try:
+        kept = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not user.check_password(kept):
+        facilitator_password_forget(username=username)
+        return None
+    return kept
 
 
 # --- Live session ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WORKSHOP_VAR_DIR", BASE_DIR / "var"))
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "workshop.headers.ContentSecurityPolicyMiddleware",
     "workshop.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -241,6 +243,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Not a rule: deletes var/<username>-password once that password is changed.
+    {"NAME": "workshop.passwords.ForgetKeptPassword"},
 ]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -248,8 +252,43 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+# DJANGO_HTTPS=1: the app is reached over HTTPS only (TLS at nginx or another proxy that sets
+# X-Forwarded-Proto). Plain-HTTP requests are redirected, browsers are told to use HTTPS for
+# DJANGO_HSTS_SECONDS (a year; HSTS is sent on HTTPS responses only), and cookies are
+# HTTPS-only. Off by default: `make run` serves plain HTTP on the room's network.
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+try:
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000")) if HTTPS else 0
+except ValueError:
+    SECURE_HSTS_SECONDS = -1
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured("DJANGO_HSTS_SECONDS must be a whole number of seconds, 0 or more.")
+# Sub-domains and the browsers' preload list commit hosts other than this app (a trust's or a
+# university's whole domain) to HTTPS for good: only when asked. The deploy checks that ask
+# for them (W005, W021) are silenced for that reason, not because they were overlooked.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Content-Security-Policy: scripts, styles, images and connections from this site only; no
+# inline script or style (bars are SVG rects sized by attribute; htmx's own inline indicator
+# style is turned off in its meta config), no plugins, no framing, forms post here only.
+# workshop.headers.ContentSecurityPolicyMiddleware adds the page's own ws:/wss: origin to
+# connect-src (browsers that predate CSP3 do not count it as 'self').
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 CSRF_FAILURE_VIEW = "workshop.views.csrf_failure"
 # Flash messages travel in a cookie: attendees get no server-side session.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"

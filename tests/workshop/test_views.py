@@ -164,3 +164,9 @@ def test_forged_attendee_cookie_is_ignored_and_a_new_attendee_joins(client, demo
 
     assert demo_workshop.attendees.count() == 1
     assert client.cookies[cookie_name(demo_workshop.pk)].value != "1:forged-signature"
+
+
+def test_template_comments_do_not_reach_the_page(client, demo_workshop):
+    """A {# #} comment ends at its line: one that runs on is printed on the page."""
+    body = client.get("/j/PCN25/").content.decode()
+    assert "{#" not in body and "#}" not in body

@@ -1,15 +1,17 @@
-import os
-
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from workshop.services import facilitator_ensure
+from workshop.services import (
+    facilitator_ensure,
+    facilitator_password_keep,
+    facilitator_password_kept,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Ensure a facilitator login exists (staff, in the Facilitators group). A new account gets "
-        "a generated password, kept in var/facilitator-password so `make run` can print it again."
+        "a generated password, kept in var/<username>-password so `make run` can print it "
+        "again, until the password is changed (in admin or otherwise): then the file is deleted."
     )
 
     def add_arguments(self, parser):
@@ -17,18 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="Set this password (else generated once).")
 
     def handle(self, *args, username: str, password: str | None, **options):
-        keep = settings.VAR_DIR / f"{username}-password"
         login = facilitator_ensure(username=username, password=password)
         if login.password is not None:
-            settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-            keep.write_text(login.password)
-            os.chmod(keep, 0o600)
+            facilitator_password_keep(username=username, password=login.password)
             shown = login.password
-        elif keep.exists():
-            shown = keep.read_text().strip()
         else:
-            shown = (
-                "(password unchanged; set one with: "
+            shown = facilitator_password_kept(username=username) or (
+                "the password set in admin (a new one: "
                 f"manage.py facilitator --username {username} --password ...)"
             )
         self.stdout.write(f"{username} / {shown}")
