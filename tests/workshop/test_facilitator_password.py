@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 
+from tests.factories import log_in
+
 pytestmark = [pytest.mark.security, pytest.mark.django_db]
 
 NEW = "a fresh facilitator passphrase 7"
@@ -37,7 +39,7 @@ def test_make_run_prints_the_kept_password_again(var):
 
 def test_changing_ones_own_password_in_admin_deletes_the_file(var, client):
     password = _facilitator().split(" / ")[1]
-    client.login(username="facilitator", password=password)
+    log_in(client, "facilitator", password)
     response = client.post(
         "/admin/password_change/",
         {"old_password": password, "new_password1": NEW, "new_password2": NEW},
@@ -53,7 +55,7 @@ def test_changing_ones_own_password_in_admin_deletes_the_file(var, client):
 def test_an_administrator_setting_the_password_deletes_the_file(var, client):
     _facilitator()
     get_user_model().objects.create_superuser("admin", password="admin pass long enough")
-    client.login(username="admin", password="admin pass long enough")
+    log_in(client, "admin", "admin pass long enough")
     user = get_user_model().objects.get(username="facilitator")
     response = client.post(
         f"/admin/auth/user/{user.pk}/password/",

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.http import HttpResponse
 
+from tests.factories import log_in
 from voting.services import ballot_cast, poll_close, poll_open, poll_reveal
 from workshop.attendees import attendee_cookie_value, cookie_name
 from workshop.headers import ContentSecurityPolicyMiddleware
@@ -86,7 +87,7 @@ def test_pages_have_no_inline_script_style_or_handler(client, demo_workshop):
     secret = live_state_ensure(workshop=demo_workshop).screen_secret
     projector = client.get(f"/s/PCN25/screen/{secret}/").content.decode()
     assert 'class="bar__fill" width="100%"' in projector
-    client.login(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
     console = client.get("/s/PCN25/console/").content.decode()
     assert 'class="bar__fill" width="100%"' in console
     client.logout()
