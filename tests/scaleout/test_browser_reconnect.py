@@ -54,7 +54,9 @@ def test_console_projector_and_phone_reconnect_by_themselves_after_redis_restart
     restart_redis()
 
     for page in pages:
-        page.wait_for_function(f"window.wsCloses.includes({RECONNECT})", timeout=15_000)
+        page.wait_for_function(
+            "code => window.wsCloses.includes(code)", arg=RECONNECT, timeout=15_000
+        )
         expect(page.locator("[data-live-status]")).to_have_text("Live", timeout=15_000)
     # Back live without a reload: the facilitator opens the vote and everyone follows.
     console.get_by_role("button", name="Next").click()
