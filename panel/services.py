@@ -19,6 +19,7 @@ from PIL import Image, ImageOps
 
 from evidence.models import Theme
 from panel.models import TEXT_LIMIT, BoardPost, Person, Question, Upvote
+from workshop.events import ListsChanged, emit_on_commit
 from workshop.models import Attendee, LiveState, Workshop
 from workshop.services import live_state_lock, live_state_touch
 from workshop.text import storable, text_refusal
@@ -49,13 +50,9 @@ def text_clean(raw: str, *, limit: int = TEXT_LIMIT, what: str = "Your question"
 def _panel_touch(workshop_id: int, *, audience: bool = False) -> None:
     """Bump the panel version (clients drop older pushes) and push after commit. `audience`:
     an attendee's change, whose pushes are spread out when many come at once."""
-    from workshop.live import broadcast
-
     LiveState.objects.get_or_create(workshop_id=workshop_id)
     LiveState.objects.filter(workshop_id=workshop_id).update(panel_version=F("panel_version") + 1)
-    transaction.on_commit(
-        lambda: broadcast.panel_changed(workshop_id=workshop_id, audience=audience)
-    )
+    emit_on_commit(ListsChanged(workshop_id=workshop_id, audience=audience))
 
 
 def _attendee(workshop: Workshop, attendee_id: int | None) -> Attendee:

@@ -16,7 +16,7 @@ from panel.selectors import (
 )
 from panel.services import board_post_submit, question_submit, question_unvote, question_upvote
 from workshop.http import action_refusal, with_workshop
-from workshop.live.snapshot import live_snapshot
+from workshop.snapshot import live_snapshot
 
 
 @require_GET

@@ -14,6 +14,7 @@ from django.utils import timezone
 from evidence.models import Theme
 from voting.models import Ballot, Poll
 from voting.selectors import poll_tally
+from workshop.events import TallyChanged, emit_on_commit
 from workshop.models import Attendee, Workshop
 from workshop.services import live_state_lock, live_state_touch
 
@@ -299,10 +300,7 @@ def _ballots_cast_once(requests: list[BallotRequest]) -> list[BallotResult]:
             # (it waits for batches already writing, and they for it) leaves a row unchanged.
             if sql.bump_open_versions(changed) != len(changed):
                 raise _PollClosed
-
-            from workshop.live import broadcast
-
-            transaction.on_commit(lambda: broadcast.poll_tally_changed(polls=changed))
+            emit_on_commit(TallyChanged(polls=changed))
     return results
 
 

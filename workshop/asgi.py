@@ -14,7 +14,7 @@ from workshop import redact  # noqa: E402
 from workshop.live import handshake, transport  # noqa: E402
 from workshop.live.balance import balance_workers  # noqa: E402
 from workshop.live.origin import SameOriginValidator  # noqa: E402
-from workshop.live.render import templates_compile  # noqa: E402
+from workshop.render import templates_compile  # noqa: E402
 from workshop.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(

@@ -18,6 +18,7 @@ from evidence.models import Finding, Report, Theme
 from panel.models import Person
 from workshop import limits
 from workshop.codes import join_code_random
+from workshop.events import ScreenSecretRenewed, StateChanged, emit_on_commit
 from workshop.models import AgendaItem, Attendee, LiveState, Workshop
 
 FACILITATORS_GROUP = "Facilitators"
@@ -289,13 +290,10 @@ def live_state_lock(*, workshop_id: int) -> LiveState:
 
 
 def live_state_touch(*, state: LiveState) -> None:
-    """Save a changed live state with a new version and broadcast it after commit."""
-    from workshop.live import broadcast
-
+    """Save a changed live state with a new version and announce it after commit."""
     state.version += 1
     state.save()
-    workshop_id = state.workshop_id
-    transaction.on_commit(lambda: broadcast.workshop_state_changed(workshop_id=workshop_id))
+    emit_on_commit(StateChanged(workshop_id=state.workshop_id))
 
 
 @transaction.atomic
@@ -354,13 +352,10 @@ def screen_secret_renew(*, workshop: Workshop) -> LiveState:
     """Give the projector a new secret link, for a link that has been seen by people who
     should not have it. The old link stops working at once: its page is not found, and,
     after commit, its open sockets close and the consoles show the new link."""
-    from workshop.live import broadcast
-
     state = live_state_lock(workshop_id=workshop.pk)
     state.screen_secret = LiveState._meta.get_field("screen_secret").get_default()
     live_state_touch(state=state)
-    workshop_id = state.workshop_id
-    transaction.on_commit(lambda: broadcast.screen_secret_renewed(workshop_id=workshop_id))
+    emit_on_commit(ScreenSecretRenewed(workshop_id=state.workshop_id))
     return state
 
 

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "evidence",
     "panel",
     "voting",
+    "workshop.live",
 ]
 
 MIDDLEWARE = [

@@ -11,16 +11,15 @@ from voting.models import Poll
 from voting.selectors import ballot_choice
 from workshop.forms import JoinForm
 from workshop.http import with_workshop
-from workshop.live.actions import console_action
-from workshop.live.presence import phones_here
-from workshop.live.render import (
+from workshop.actions.console import console_action
+from workshop.render import (
     console_panel_context,
     console_projector_context,
     phone_html,
     qr_svg,
     screen_context,
 )
-from workshop.live.snapshot import live_snapshot
+from workshop.snapshot import live_snapshot
 from workshop.models import LiveState
 from workshop.selectors import agenda_schedule, workshop_by_code
 from workshop.services import live_state_ensure
@@ -100,7 +99,7 @@ def console(request, code: str):
         "workshop/console/console.html",
         {
             "snap": snap,
-            "phones": phones_here(workshop.pk),
+            "phones": None,  # counted by the live layer: the console socket sends it on join
             "panel": console_panel_context(snap),
             "screen_choices": LiveState.Screen.choices,
             "tie_rules": Poll.TieRule.choices,

@@ -175,7 +175,7 @@ async def test_a_consumer_that_fails_still_leaves_the_presence_count(live_worksh
     layer = get_channel_layer()
     group = f"session-{live_workshop.pk}.phone"
     with caplog.at_level(logging.CRITICAL):
-        await layer.group_send(group, {"type": "panel.changed"})
+        await layer.group_send(group, {"type": "panel.lists_changed"})
         with pytest.raises(KeyError):
             await sock.comm.wait(timeout=2)
 

@@ -1,6 +1,6 @@
 from django.template import engines
 
-from workshop.live.render import templates_compile
+from workshop.render import templates_compile
 
 
 def test_the_server_compiles_the_projects_templates_at_start_up():

@@ -22,26 +22,12 @@ import logging
 import threading
 import time
 import weakref
+from typing import Protocol
 
-from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from voting.models import Poll
-from voting.selectors import poll_tally
 from workshop.live import presence, sockets
-from workshop.live.groups import Surface, group_name
-from workshop.live.render import (
-    console_html,
-    console_tally_html,
-    panel_cache,
-    phone_panel_payload,
-    screen_main_html,
-    screen_mode,
-    screen_tally_html,
-)
-from workshop.live.snapshot import live_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -52,37 +38,19 @@ RETRY = 1.0  # seconds between pushes while the channel layer is away
 WORKER_ID = settings.WORKER_ID
 
 
-def _tally_payload(poll_id: int) -> dict | None:
-    poll = Poll.objects.filter(pk=poll_id).first()
-    if poll is None:
-        return None
-    tally = poll_tally(poll_id=poll_id)
-    return {
-        "poll": poll_id,
-        "version": tally.version,
-        "total": tally.total,
-        "screen_html": screen_tally_html(tally=tally, poll=poll),
-        "console_html": console_tally_html(tally=tally, phones=0),
-    }
+class Pushes(Protocol):
+    """What a flush sends: built and sent by workshop/live/broadcast.py, which installs it
+    with push_with(). The coalescer only decides when."""
 
+    async def tally(self, *, poll_id: int, workshop_id: int) -> None: ...
 
-PANEL_MODES = {"question", "questions", "board"}
+    async def phones(self, *, workshop_id: int) -> None: ...
 
-
-def _panel_payload(workshop_id: int) -> dict:
-    snap = live_snapshot(workshop_id=workshop_id)
-    phone = phone_panel_payload(snap)
-    panel_cache.put(workshop_id, phone["version"], phone)
-    return {
-        "version": phone["version"],
-        "phone": phone,
-        "console_html": console_html(snap, phones=0),
-        "screen_html": screen_main_html(snap) if screen_mode(snap) in PANEL_MODES else "",
-    }
+    async def lists(self, *, workshop_id: int) -> None: ...
 
 
 class Coalescer:
-    def __init__(self, *, serving: bool):
+    def __init__(self, *, serving: bool, pushes: Pushes):
         # serving: the loop lives as long as the server (it hosts consumers). Otherwise (a
         # management command, a one-off async_to_sync loop) marks are flushed at once.
         self.serving = serving
@@ -95,7 +63,7 @@ class Coalescer:
         self.last_flush = 0.0
         self.task: asyncio.Task | None = None
         self.heartbeat: asyncio.Task | None = None
-        self.layer = get_channel_layer()
+        self.pushes = pushes
 
     def mark_tally(self, *, poll_id: int, workshop_id: int) -> None:
         self.tallies[poll_id] = workshop_id
@@ -114,7 +82,7 @@ class Coalescer:
 
     def _kick(self) -> None:
         if self.task is None or self.task.done():
-            # Without a serving loop the caller awaits the task (tally_changed, panel_changed),
+            # Without a serving loop the caller awaits the task (tally_changed, lists_changed),
             # from inside a sync_to_async thread: the task keeps the caller's context, so its
             # ORM calls run in that waiting thread instead of queueing behind it (a deadlock).
             self.task = _spawn(self._run()) if self.serving else asyncio.create_task(self._run())
@@ -169,50 +137,13 @@ class Coalescer:
 
     async def _flush(self, tallies: dict[int, int], workshops: set[int]) -> None:
         for poll_id, workshop_id in tallies.items():
-            payload = await database_sync_to_async(_tally_payload)(poll_id)
-            if payload is None:
-                continue
-            base = {key: payload[key] for key in ("poll", "version", "total")}
-            for surface, html in (
-                (Surface.SCREEN, payload["screen_html"]),
-                (Surface.CONSOLE, payload["console_html"]),
-            ):
-                await self.layer.group_send(
-                    group_name(workshop_id=workshop_id, surface=surface),
-                    {"type": "voting.tally_changed", **base, "html": html},
-                )
+            await self.pushes.tally(poll_id=poll_id, workshop_id=workshop_id)
         for workshop_id in workshops:
-            await self.layer.group_send(
-                group_name(workshop_id=workshop_id, surface=Surface.CONSOLE),
-                {
-                    "type": "workshop.phones_counted",
-                    "worker": WORKER_ID,
-                    "phones": presence.phones_here(workshop_id),
-                    "at": time.time(),
-                },
-            )
+            await self.pushes.phones(workshop_id=workshop_id)
 
     async def _flush_panels(self, workshops: set[int]) -> None:
         for workshop_id in workshops:
-            payload = await database_sync_to_async(_panel_payload)(workshop_id)
-            version = payload["version"]
-            events = {
-                Surface.PHONE: {"type": "panel.changed", "version": version, **payload["phone"]},
-                Surface.CONSOLE: {
-                    "type": "panel.changed",
-                    "version": version,
-                    "html": payload["console_html"],
-                },
-                Surface.SCREEN: {
-                    "type": "panel.changed",
-                    "version": version,
-                    "html": payload["screen_html"],
-                },
-            }
-            for surface, event in events.items():
-                await self.layer.group_send(
-                    group_name(workshop_id=workshop_id, surface=surface), event
-                )
+            await self.pushes.lists(workshop_id=workshop_id)
 
     async def _beat(self) -> None:
         while presence.workshops():
@@ -234,6 +165,13 @@ _coalescers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Coalescer]" =
 
 
 _serving: tuple[asyncio.AbstractEventLoop, int] | None = None  # the server's loop and thread
+_pushes: Pushes | None = None
+
+
+def push_with(pushes: Pushes) -> None:
+    """Install what flushes send (workshop/live/broadcast.py does, when it is imported)."""
+    global _pushes
+    _pushes = pushes
 
 
 def coalescer(*, serving: bool = False) -> Coalescer:
@@ -242,7 +180,9 @@ def coalescer(*, serving: bool = False) -> Coalescer:
     loop = asyncio.get_running_loop()
     found = _coalescers.get(loop)
     if found is None:
-        found = _coalescers[loop] = Coalescer(serving=serving)
+        if _pushes is None:
+            raise RuntimeError("import workshop.live.broadcast before marking pushes")
+        found = _coalescers[loop] = Coalescer(serving=serving, pushes=_pushes)
     elif serving:
         found.serving = True
     if serving:
@@ -282,7 +222,7 @@ async def tally_changed(polls: dict[int, int]) -> None:
         await c.task
 
 
-async def panel_changed(workshop_id: int, *, audience: bool = False) -> None:
+async def lists_changed(workshop_id: int, *, audience: bool = False) -> None:
     c = coalescer()
     c.mark_panel(workshop_id=workshop_id, audience=audience)
     if not c.serving:

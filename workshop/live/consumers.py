@@ -33,7 +33,7 @@ from voting.services import BallotRequest
 from workshop.attendees import attendee_id_from_cookies
 from workshop.limits import action_refusal
 from workshop.live import presence, sockets
-from workshop.live.actions import console_action
+from workshop.actions.console import console_action
 from workshop.live.balance import balance_workers, phone_arrived
 from workshop.live.batcher import batcher
 from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
@@ -46,11 +46,11 @@ from workshop.live.groups import (
 )
 from workshop.live.loop import dispatch_from
 from workshop.live.phone_state import phone_state
-from workshop.live.render import (
+from workshop.render import (
     console_html,
     screen_main_html,
 )
-from workshop.live.snapshot import live_snapshot
+from workshop.snapshot import live_snapshot
 from workshop.live.watch import watch_redis
 from workshop.models import LiveState, Workshop
 from workshop.selectors import console_login_current, workshop_by_code
@@ -329,7 +329,7 @@ class PhoneConsumer(LiveConsumer):
         patch.append(my_pending(items=mine_pending))
         await self.send(text_data=panel["html"] + "".join(patch))
 
-    async def panel_changed(self, event):
+    async def panel_lists_changed(self, event):
         if event["version"] < self.panel_version:
             return
         self.panel_version, self.panel = event["version"], event
@@ -481,7 +481,7 @@ class ScreenConsumer(LiveConsumer):
             self.tally_versions[event["poll"]] = event["version"]
             await self.send(text_data=event["html"])
 
-    async def panel_changed(self, event):
+    async def panel_lists_changed(self, event):
         if event["html"] and event["version"] >= getattr(self, "panel_version", -1):
             self.panel_version = event["version"]
             await self.send(text_data=event["html"])
@@ -497,7 +497,7 @@ class ScreenConsumer(LiveConsumer):
 
 def _console_state(workshop_id: int) -> tuple[int, str, int]:
     snap = live_snapshot(workshop_id=workshop_id)
-    return snap.version, console_html(snap, phones=0), snap.tally.total if snap.tally else 0
+    return snap.version, console_html(snap, phones=None), snap.tally.total if snap.tally else 0
 
 
 class ConsoleConsumer(LiveConsumer):
@@ -603,7 +603,7 @@ class ConsoleConsumer(LiveConsumer):
             self.total = event["total"]
             await self.send(text_data=event["html"] + self.turnout())
 
-    async def panel_changed(self, event):
+    async def panel_lists_changed(self, event):
         if not await self.logged_in():
             return
         if event["version"] >= getattr(self, "panel_version", -1):

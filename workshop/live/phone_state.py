@@ -6,7 +6,7 @@ took seven queries (the live version, the current vote, the attendee's ballot, t
 version, the attendee's questions and upvotes) and about 2.3 ms of Python per phone, most of
 it compiling SQL; here the live state is one statement and the attendee's marks another
 (only once questions exist). The rendered card and panel come from the caches by version
-(workshop.live.render), as before. Table and column names come from the models; the tests
+(workshop.render), as before. Table and column names come from the models; the tests
 compare the answers with the ORM selectors' on SQLite and PostgreSQL.
 """
 
@@ -17,7 +17,7 @@ from django.db import connection
 from panel.models import Question, Upvote
 from voting.models import Ballot, Poll
 from voting.selectors import ballot_choice, poll_current
-from workshop.live.render import phone_panel_at, phone_variants_at
+from workshop.render import phone_panel_at, phone_variants_at
 from workshop.models import LiveState
 
 

@@ -25,7 +25,7 @@ from panel.selectors import (
 )
 from voting.models import Poll
 from voting.selectors import Tally
-from workshop.live.snapshot import LiveSnapshot, live_snapshot
+from workshop.snapshot import LiveSnapshot, live_snapshot
 from workshop.models import LiveState
 
 NO_CHOICE = ""
@@ -114,7 +114,7 @@ def console_panel_context(snap: LiveSnapshot) -> dict:
     }
 
 
-def console_html(snap: LiveSnapshot, *, phones: int) -> str:
+def console_html(snap: LiveSnapshot, *, phones: int | None) -> str:
     panel = console_panel_context(snap)
     context = {
         "snap": snap,
@@ -195,7 +195,7 @@ def screen_tally_html(*, tally: Tally, poll: Poll) -> str:
     )
 
 
-def console_tally_html(*, tally: Tally | None, phones: int) -> str:
+def console_tally_html(*, tally: Tally | None, phones: int | None) -> str:
     return render_to_string(
         "voting/console/tally.html#tally",
         {"tally": tally, "phones": phones, "leaders": tally.leaders if tally else []},
