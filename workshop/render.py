@@ -25,8 +25,8 @@ from panel.selectors import (
 )
 from voting.models import Poll
 from voting.selectors import Tally
-from workshop.snapshot import LiveSnapshot, live_snapshot
 from workshop.models import LiveState
+from workshop.snapshot import LiveSnapshot, live_snapshot
 
 NO_CHOICE = ""
 

@@ -9,9 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from voting.models import Poll
 from voting.selectors import ballot_choice
+from workshop.actions.console import console_action
 from workshop.forms import JoinForm
 from workshop.http import with_workshop
-from workshop.actions.console import console_action
+from workshop.models import LiveState
 from workshop.render import (
     console_panel_context,
     console_projector_context,
@@ -19,10 +20,9 @@ from workshop.render import (
     qr_svg,
     screen_context,
 )
-from workshop.snapshot import live_snapshot
-from workshop.models import LiveState
 from workshop.selectors import agenda_schedule, workshop_by_code
 from workshop.services import live_state_ensure
+from workshop.snapshot import live_snapshot
 
 
 @require_GET

@@ -20,7 +20,6 @@ import contextlib
 import contextvars
 import logging
 import threading
-import time
 import weakref
 from typing import Protocol
 

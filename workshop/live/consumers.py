@@ -30,10 +30,10 @@ from panel.services import (
 )
 from voting.forms import VoteForm
 from voting.services import BallotRequest
+from workshop.actions.console import console_action
 from workshop.attendees import attendee_id_from_cookies
 from workshop.limits import action_refusal
 from workshop.live import presence, sockets
-from workshop.actions.console import console_action
 from workshop.live.balance import balance_workers, phone_arrived
 from workshop.live.batcher import batcher
 from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
@@ -46,14 +46,14 @@ from workshop.live.groups import (
 )
 from workshop.live.loop import dispatch_from
 from workshop.live.phone_state import phone_state
+from workshop.live.watch import watch_redis
+from workshop.models import LiveState, Workshop
 from workshop.render import (
     console_html,
     screen_main_html,
 )
-from workshop.snapshot import live_snapshot
-from workshop.live.watch import watch_redis
-from workshop.models import LiveState, Workshop
 from workshop.selectors import console_login_current, workshop_by_code
+from workshop.snapshot import live_snapshot
 from workshop.text import all_storable
 
 log = logging.getLogger(__name__)

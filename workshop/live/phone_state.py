@@ -17,8 +17,8 @@ from django.db import connection
 from panel.models import Question, Upvote
 from voting.models import Ballot, Poll
 from voting.selectors import ballot_choice, poll_current
-from workshop.render import phone_panel_at, phone_variants_at
 from workshop.models import LiveState
+from workshop.render import phone_panel_at, phone_variants_at
 
 
 @dataclass
