@@ -1,4 +1,3 @@
-import gc
 import os
 import sys
 
@@ -8,10 +7,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workshop.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.conf import settings  # noqa: E402
 
 from workshop import redact  # noqa: E402
-from workshop.live import handshake, transport  # noqa: E402
+from workshop.live import tuning  # noqa: E402
 from workshop.live.balance import balance_workers  # noqa: E402
 from workshop.live.origin import SameOriginValidator  # noqa: E402
 from workshop.render import templates_compile  # noqa: E402
@@ -26,9 +24,6 @@ application = ProtocolTypeRouter(
 
 templates_compile()
 
-if settings.EAGER_WRITES:
-    transport.install()
-handshake.install()
 # Before daphne's command line builds its access log, which it does after loading this module.
 redact.install()
 
@@ -38,12 +33,5 @@ redact.install()
 if (daphne_server := sys.modules.get("daphne.server")) is not None:
     daphne_server.twisted_loop.call_soon(balance_workers)
 
-# Garbage collection, tuned for a server that holds thousands of sockets (figures in
-# docs/performance.md). Everything loaded so far lives as long as the process: freeze it, so
-# the collector never scans it again. And collect the youngest objects after 20,000 new ones
-# rather than 2,000: a vote burst allocates quickly, and at the default the collector ran
-# eight times in each burst of a thousand ballots and took a fifth of the server's time.
-# Memory freed by reference counting (nearly all of it) is unaffected.
-gc.collect()
-gc.freeze()
-gc.set_threshold(20_000, 10, 10)
+# Last: the garbage collector's tuning freezes what has been loaded so far.
+tuning.install()

@@ -141,13 +141,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------
-# The server sends a frame at once rather than on the event loop's next pass
-# (workshop/live/transport.py); 0 turns that off, as for the benchmark's comparison.
-EAGER_WRITES = env_bool("WORKSHOP_EAGER_WRITES", True)
+# Performance patches of the live layer, each on by default and off with its variable set to
+# 0 (workshop/live/tuning/__init__.py lists them; `make bench` measures them).
+TUNE_MESSAGE_LOOP = env_bool("WORKSHOP_TUNE_MESSAGE_LOOP", True)
+TUNE_EAGER_WRITES = env_bool("WORKSHOP_EAGER_WRITES", True)
+TUNE_HANDSHAKE_LOG = env_bool("WORKSHOP_TUNE_HANDSHAKE_LOG", True)
+TUNE_LAYERS = env_bool("WORKSHOP_TUNE_LAYERS", True)
+TUNE_GC = env_bool("WORKSHOP_TUNE_GC", True)
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # channels-redis has two layers: "core" (a list per channel, group sends fanned out by Redis)
 # and "pubsub" (Redis PUBLISH; each worker fans out to its own sockets, through
-# workshop.live.layers, which unpacks each message once per worker). Chosen by measurement
+# workshop.live.tuning.layers, which unpacks each message once per worker). Chosen by measurement
 # (docs/performance.md, "Which Redis layer"): pub/sub carries a stage change to 5,000 phones
 # in about 0.4-0.6 s against 0.7-1.1 s on core, for half the CPU, with the same memory and
 # the same recovery from a Redis restart. Both pass the whole test suite.
@@ -166,7 +170,11 @@ REDIS_CLIENT_NAME = f"workshop-live:{WORKER_ID}"
 if REDIS_URL and REDIS_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "workshop.live.layers.RedisPubSubChannelLayer",
+            "BACKEND": (
+                "workshop.live.tuning.layers.RedisPubSubChannelLayer"
+                if TUNE_LAYERS
+                else "channels_redis.pubsub.RedisPubSubChannelLayer"
+            ),
             "CONFIG": {"hosts": [{"address": REDIS_URL, "client_name": REDIS_CLIENT_NAME}]},
         }
     }
@@ -180,7 +188,11 @@ elif REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "workshop.live.layers.InMemoryChannelLayer",
+            "BACKEND": (
+                "workshop.live.tuning.layers.InMemoryChannelLayer"
+                if TUNE_LAYERS
+                else "channels.layers.InMemoryChannelLayer"
+            ),
             "CONFIG": {"capacity": 1500},
         }
     }

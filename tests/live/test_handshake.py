@@ -1,10 +1,10 @@
-"""workshop/live/handshake.py: autobahn's debug formatting of each connection, made lazy."""
+"""workshop/live/tuning/handshake.py: autobahn's debug formatting of each connection, made lazy."""
 
 from pprint import pformat
 
 from autobahn.websocket import protocol
 
-from workshop.live import handshake
+from workshop.live.tuning import handshake
 
 
 class Counted:

@@ -1,4 +1,4 @@
-"""The channel layers of workshop/live/layers.py: the embedded one, and the pub/sub Redis one
+"""The channel layers of workshop/live/tuning/layers.py: the embedded one, and the pub/sub Redis one
 (against a real Redis, in make test's PostgreSQL + Redis stage)."""
 
 import asyncio
@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
-from workshop.live.layers import InMemoryChannelLayer, RedisPubSubChannelLayer, plain
+from workshop.live.tuning.layers import InMemoryChannelLayer, RedisPubSubChannelLayer, plain
 
 
 async def test_rendered_html_in_a_group_push_is_shared_not_copied_per_member():

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from channels.exceptions import StopConsumer
 
-from workshop.live.loop import dispatch_from
+from workshop.live.tuning.loop import dispatch_from
 
 
 def source_of(queue: asyncio.Queue):

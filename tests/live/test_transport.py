@@ -1,4 +1,4 @@
-"""EagerServer (workshop/live/transport.py) on a real Twisted reactor and real loopback
+"""EagerServer (workshop/live/tuning/transport.py) on a real Twisted reactor and real loopback
 sockets: bytes leave at once when nothing is waiting, keep their order when the kernel takes
 only part of them, and a failed connection is closed by Twisted, not in the writer's code."""
 
@@ -9,7 +9,7 @@ import pytest
 from twisted.internet import protocol, tcp
 from twisted.internet.selectreactor import SelectReactor
 
-from workshop.live import transport
+from workshop.live.tuning import transport
 
 
 class Recorder(protocol.Protocol):

@@ -22,14 +22,20 @@ def _settings(env: dict) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "env, backend",
     [
-        ({}, "workshop.live.layers.InMemoryChannelLayer"),
+        ({}, "workshop.live.tuning.layers.InMemoryChannelLayer"),
         (  # the default with Redis: channels-redis's pub/sub layer, unpacking once per worker
             {"REDIS_URL": "redis://127.0.0.1:1/0"},
-            "workshop.live.layers.RedisPubSubChannelLayer",
+            "workshop.live.tuning.layers.RedisPubSubChannelLayer",
         ),
         (
             {"REDIS_URL": "redis://127.0.0.1:1/0", "WORKSHOP_REDIS_LAYER": "core"},
             "channels_redis.core.RedisChannelLayer",
+        ),
+        # The tuned layers' switch off: the libraries' own layers.
+        ({"WORKSHOP_TUNE_LAYERS": "0"}, "channels.layers.InMemoryChannelLayer"),
+        (
+            {"REDIS_URL": "redis://127.0.0.1:1/0", "WORKSHOP_TUNE_LAYERS": "0"},
+            "channels_redis.pubsub.RedisPubSubChannelLayer",
         ),
     ],
 )

@@ -9,11 +9,11 @@ import logging
 import time
 
 from autobahn.exception import Disconnected
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils.html import format_html
@@ -44,8 +44,8 @@ from workshop.live.groups import (
     group_name,
     login_group_name,
 )
-from workshop.live.loop import dispatch_from
 from workshop.live.phone_state import phone_state
+from workshop.live.tuning.loop import dispatch_direct, message_loop
 from workshop.live.watch import watch_redis
 from workshop.models import LiveState, Workshop
 from workshop.render import (
@@ -107,8 +107,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     flash_id = "flash"
 
     async def __call__(self, scope, receive, send):
-        # Channels' AsyncConsumer.__call__, with our message loop (workshop/live/loop.py)
-        # in place of await_many_dispatch: a third less server time in a vote burst.
+        # Channels' AsyncConsumer.__call__, with the message loop of workshop/live/tuning/
+        # loop.py (when switched on) and this layer's ways out of a socket below.
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.channel_name = await self.channel_layer.new_channel()
@@ -117,7 +117,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.frames = FrameBucket()
         leave_group = True
         try:
-            await dispatch_from([receive, self.channel_receive], self.dispatch)
+            await message_loop([receive, self.channel_receive], self.dispatch)
         except StopConsumer:
             pass
         except RedisError as error:
@@ -140,14 +140,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.cleanup(leave_group=leave_group)
 
     async def dispatch(self, message):
-        # Channels' own dispatch first closes stale database connections through the ORM
-        # thread, a thread hop for every frame (a quarter of the server's CPU in a vote
-        # burst). Connections here are persistent and database_sync_to_async already tidies
-        # them around each call, so the hop buys nothing.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        if not settings.TUNE_MESSAGE_LOOP:
+            return await super().dispatch(message)
+        await dispatch_direct(self, message)
 
     async def connect(self):
         self.workshop: Workshop | None = await database_sync_to_async(workshop_by_code)(
