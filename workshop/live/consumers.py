@@ -107,7 +107,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     flash_id = "flash"
 
     async def __call__(self, scope, receive, send):
-        # Channels' AsyncConsumer.__call__, with our message loop (workshop/live/loop.py)
+        # Channels' AsyncConsumer.__call__, with the app's message loop (workshop/live/loop.py)
         # in place of await_many_dispatch: a third less server time in a vote burst.
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
@@ -130,8 +130,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             sockets.layer_lost(error)
             await sockets.send_reconnect(send, window)
         except Disconnected:
-            # The client left while we were answering it (daphne raises on a send to a
-            # socket already closed; seen when phones give up on a slow connect). Leave
+            # The client left while the consumer was answering it (daphne raises on a send to
+            # a socket already closed; seen when phones give up on a slow connect). Leave
             # as if it had said goodbye, instead of a traceback in the log.
             pass
         finally:
