@@ -124,7 +124,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite: WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
 # concurrent writers queue instead of failing with "database is locked" on upgrade. Connections
-# are kept open: reopening per ballot made a prototype three times slower.
+# are kept open: reopening one per ballot makes the live path about three times slower.
 SQLITE_PATH = Path(os.environ.get("WORKSHOP_SQLITE_PATH", VAR_DIR / "db.sqlite3"))
 DATABASES = {
     "default": dj_database_url.config(

@@ -1,7 +1,7 @@
 """A vote, a question or an upvote sent on a socket that dies before its answer: the phone
 sends it again, and the server stores it once.
 
-The network is what fails here, not our code: Playwright stands between the page and the
+The network is what fails here, not the app's code: Playwright stands between the page and the
 server (route_web_socket), drops the vote on its way and closes the page's socket with 1012
 (a server restarting), as a worker killed mid-burst or a phone leaving the Wi-Fi would leave
 it. Everything after that is the real live.js, htmx and server.

@@ -51,7 +51,7 @@ def live_workshop(transactional_db):
 
 
 class Socket:
-    """A WebsocketCommunicator with helpers for the HTML frames our consumers send."""
+    """A WebsocketCommunicator with helpers for the HTML frames the app's consumers send."""
 
     def __init__(
         self,

@@ -130,8 +130,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             sockets.layer_lost(error)
             await sockets.send_reconnect(send, window)
         except Disconnected:
-            # The client left while we were answering it (daphne raises on a send to a
-            # socket already closed; seen when phones give up on a slow connect). Leave
+            # The client left while the consumer was answering it (daphne raises on a send to
+            # a socket already closed; seen when phones give up on a slow connect). Leave
             # as if it had said goodbye, instead of a traceback in the log.
             pass
         finally:

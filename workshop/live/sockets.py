@@ -28,18 +28,18 @@ RECONNECT = 4011
 LOGIN_ENDED = 4401
 SCREEN_LINK_REPLACED = 4404
 QUIET = 2.0  # seconds: the errors of one outage close the sockets once
-# All clients coming back at once overwhelm the worker: measured with 5,000 phones returning
-# within 2 s, while daphne refused handshakes not accepted within 5 s, attempts timed out
-# faster than they were served and most phones were not back after 4 minutes
-# (docs/performance.md). So before closing, the worker tells each client the window to pick
-# its moment from, sized so that arrivals stay under RETURNS_PER_SECOND; live.js reads it
-# (daphne cannot send a close reason, so it goes as a frame of its own: an HTML comment,
-# which htmx swaps into nothing). 160 a second is about what one worker on PostgreSQL and
-# Redis connects on a machine half as fast as the ninth session's (which connects about 330
-# since a phone's state is read in one statement: workshop/live/phone_state.py); it was 80
-# before that, and 40 while daphne still gave a handshake only 5 s (now 120 s: serve.py).
+# All clients coming back at once overwhelm the worker: with 5,000 phones returning within
+# 2 s (and daphne's default 5 s handshake timeout), attempts time out faster than they are
+# served and most phones are not back after 4 minutes (docs/performance.md). So before
+# closing, the worker tells each client the window to pick its moment from, sized so that
+# arrivals stay under RETURNS_PER_SECOND; live.js reads it (daphne cannot send a close reason,
+# so it goes as a frame of its own: an HTML comment, which htmx swaps into nothing). 160 a
+# second is about what one worker on PostgreSQL and Redis connects on a modest 2-vCPU machine
+# (one twice as fast connects about 330 a second; a phone's state is read in one statement:
+# workshop/live/phone_state.py). It relies on daphne waiting 120 s for a handshake (serve.py's
+# CONNECT_TIMEOUT), not its default 5 s.
 RETURNS_PER_SECOND = 160
-MIN_WINDOW = 2  # seconds: live.js's pause before this existed (0.5-2 s)
+MIN_WINDOW = 2  # seconds: the shortest window, for a small room (live.js waits 0.5-2 s)
 
 # Each open socket's consumer, and when it joined its group (time.time(), taken before the
 # join): a socket that joined a restarted Redis need not come back (watch.py).

@@ -5,13 +5,13 @@ A restarted Redis has forgotten every group the worker's sockets had joined, and
 whatever was published while the layer's subscriber connection was down is lost. The layer
 itself does not reliably tell the consumers:
 - pub/sub: the layer reconnects and subscribes again by itself; the consumers' receive waits
-  on a local queue and never raises. Measured here before this watch existed: after a Redis
-  restart the projector on the other worker never showed the next ballot.
+  on a local queue and never raises. Without this watch, after a Redis restart the
+  projector on the other worker never shows the next ballot.
 - core: only the one consumer blocked in the layer's read (BZPOPMIN) sees the connection
   drop. If that consumer is leaving at that moment (its task is cancelled), the error goes
   with it, the next consumer reads from the new Redis without error, and no one learns of
-  the restart. Measured with 5,000 phones on one worker: after a Redis restart not one
-  socket was closed in 240 s, and all of them had left their groups with the old Redis.
+  the restart. With 5,000 phones on one worker and no watch, not one socket is closed in
+  240 s after a Redis restart, and every phone hears nothing more.
 
 So each serving loop looks at Redis every CHECK seconds through a connection of its own:
 which Redis run it is (INFO run_id), and with pub/sub which subscriber connections carrying

@@ -13,12 +13,12 @@
   made plain once per send, before Channels copies it. What consumers receive is the same
   text; they send it as it is and never put it into a template.
 
-The pub/sub Redis layer (WORKSHOP_REDIS_LAYER=pubsub) had the same fault another way: a
+The pub/sub Redis layer (WORKSHOP_REDIS_LAYER=pubsub) has the same fault another way: a
 worker gets a group message from Redis once and queues the same bytes for each of its
-members, but each member unpacked its own copy, so 5,000 phones kept 5,000 copies of every
-card variant (378-471 MB a worker after pushes). RedisPubSubChannelLayer below unpacks
-those bytes once and hands each member a copy whose strings are shared, as the embedded
-layer does.
+members, and channels-redis has each member unpack its own copy, so 5,000 phones keep 5,000
+copies of every card variant (378-471 MB a worker after pushes). RedisPubSubChannelLayer
+below unpacks those bytes once and hands each member a copy whose strings are shared, as the
+embedded layer does.
 """
 
 import collections

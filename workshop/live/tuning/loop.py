@@ -2,10 +2,10 @@
 
 Channels' own loop (channels.utils.await_many_dispatch) waits on the client and the channel
 layer by creating a fresh task for every message and calling asyncio.wait on both: three task
-switches and a handful of callbacks per frame. Replacing it cut the server's CPU time in a
-vote burst by about a third (docs/performance.md, "Message loop"). Here each source has one
-long-lived task that receives and dispatches in turn; a lock keeps Channels' promise that a
-consumer handles one message at a time, in arrival order per source.
+switches and a handful of callbacks per frame. This loop uses about a third less of the
+server's CPU time in a vote burst (docs/performance.md, "Where a ballot's time goes"). Here
+each source has one long-lived task that receives and dispatches in turn; a lock keeps
+Channels' promise that a consumer handles one message at a time, in arrival order per source.
 
 Channels' AsyncConsumer.dispatch also first closes stale database connections through the ORM
 thread: a thread hop for every frame, a quarter of the server's CPU in a vote burst.

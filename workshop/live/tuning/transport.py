@@ -12,7 +12,7 @@ transports do, and hands whatever the kernel did not take to Twisted's buffered 
 order of the bytes is kept. Whenever there is any doubt (bytes already waiting, a closing or
 half-closed connection, TLS started on the connection itself, an error from `send`), it
 leaves the write to Twisted unchanged; an error is then seen by Twisted's own write pass,
-which closes the connection as before, never in the middle of our caller's code.
+which closes the connection as it always does, never in the middle of the caller's code.
 
 `install()` makes every TCP port the process opens after it use `EagerServer`: the server
 process's ports are daphne's. `WORKSHOP_EAGER_WRITES=0` turns it off.
