@@ -11,4 +11,4 @@ bench:
 	@.venv/bin/python scripts/bench.py $(BENCH_ARGS)
 
 lint:
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-cache

@@ -19,6 +19,9 @@ echo "==> ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "==> import contracts: the layers point down (pyproject.toml, docs/architecture.md)"
+.venv/bin/lint-imports --no-cache
+
 echo "==> migrations are up to date"
 $PY manage.py makemigrations --check --dry-run -v0 --settings=workshop.settings_test
 
