@@ -4,8 +4,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from panel.forms import BoardPostForm, QuestionForm, UpvoteForm
-from panel.models import TEXT_LIMIT, Person, Question
+from panel.models import TEXT_LIMIT, Person
 from panel.selectors import (
     attendee_marks,
     board_posts,
@@ -14,8 +13,14 @@ from panel.selectors import (
     questions_pending_of,
     questions_visible,
 )
-from panel.services import board_post_submit, question_submit, question_unvote, question_upvote
-from workshop.http import action_refusal, with_workshop
+from workshop.actions.phone import (
+    BOARD_POST,
+    QUESTION_ASK,
+    QUESTION_UNVOTE,
+    QUESTION_UPVOTE,
+    phone_action,
+)
+from workshop.http import client_address, with_workshop
 from workshop.snapshot import live_snapshot
 
 
@@ -87,65 +92,36 @@ def phone_board(request, *, workshop):
     return render(request, "panel/phone/board.html", context)
 
 
-def _answer(request, workshop, page: str, action: str, do) -> HttpResponse:
-    """Run a service for a form POST (within the socket's limits for `action`) and come back
-    to the page with its message."""
+def _answer(request, workshop, *, action: str, page: str) -> HttpResponse:
+    """Carry out a phone action posted as a form (workshop/actions/phone.py, as the socket
+    does) and come back to the page with its message."""
     try:
-        if refusal := action_refusal(request, workshop, action):
-            raise ValidationError(refusal)
-        messages.success(request, do())
+        outcome = phone_action(
+            action=action, data=request.POST, workshop=workshop,
+            attendee_id=request.attendee_id, address=client_address(request),
+        )  # fmt: skip
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, outcome.message)
     return redirect(page, code=workshop.join_code)
 
 
 @require_POST
 @with_workshop
 def phone_ask(request, *, workshop):
-    d = QuestionForm.cleaned(request.POST)
-
-    def do():
-        if d is None:
-            raise ValidationError("That question was not understood.")
-        question = question_submit(
-            workshop=workshop, attendee_id=request.attendee_id, text=d["text"],
-            theme_id=d["theme"], panellist_id=d["panellist"], author_name=d["author_name"],
-            key=d["key"],
-        )  # fmt: skip
-        if question.status == Question.Status.PENDING:
-            return "Question sent. It will appear once the facilitator approves it."
-        return "Question sent."
-
-    return _answer(request, workshop, "panel:phone-questions", "question_ask", do)
+    return _answer(request, workshop, action=QUESTION_ASK, page="panel:phone-questions")
 
 
 @require_POST
 @with_workshop
 def phone_upvote(request, *, workshop):
-    d = UpvoteForm.cleaned(request.POST)
-
-    def do():
-        if d is None:
-            raise ValidationError("Choose a question from the list.")
-        service = question_unvote if d["action"] == "question_unvote" else question_upvote
-        service(workshop=workshop, question_id=d["question"], attendee_id=request.attendee_id)
-        return "Upvote taken back." if service is question_unvote else "Upvoted."
-
-    return _answer(request, workshop, "panel:phone-questions", "question_upvote", do)
+    # The form's button says which: upvote, or take an upvote back.
+    action = QUESTION_UNVOTE if request.POST.get("action") == QUESTION_UNVOTE else QUESTION_UPVOTE
+    return _answer(request, workshop, action=action, page="panel:phone-questions")
 
 
 @require_POST
 @with_workshop
 def phone_post(request, *, workshop):
-    d = BoardPostForm.cleaned(request.POST)
-
-    def do():
-        if d is None:
-            raise ValidationError("That view was not understood.")
-        board_post_submit(
-            workshop=workshop, attendee_id=request.attendee_id, kind=d["kind"],
-            text=d["text"], theme_id=d["theme"], key=d["key"],
-        )  # fmt: skip
-        return "Thank you: your view is on the board."
-
-    return _answer(request, workshop, "panel:phone-board", "board_post", do)
+    return _answer(request, workshop, action=BOARD_POST, page="panel:phone-board")

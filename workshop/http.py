@@ -6,7 +6,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from workshop import limits
 from workshop.attendees import (
     MAX_AGE,
     attendee_cookie_value,
@@ -83,16 +82,6 @@ def with_workshop(view):
         return response
 
     return wrapper
-
-
-def action_refusal(request: HttpRequest, workshop, action: str) -> str | None:
-    """The socket's per-address and per-attendee limits, for a form POST (workshop.limits)."""
-    return limits.action_refusal(
-        action=action,
-        workshop_id=workshop.pk,
-        attendee_id=request.attendee_id,
-        address=client_address(request),
-    )
 
 
 def login_lockout_response(request: HttpRequest, original_response=None, credentials=None):

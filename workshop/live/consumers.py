@@ -19,20 +19,19 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from redis.exceptions import RedisError
 
-from panel.forms import BoardPostForm, QuestionForm, UpvoteForm
 from panel.html import mine_mark, my_pending, text_box, upvote_form
-from panel.models import Question
-from panel.services import (
-    board_post_submit,
-    question_submit,
-    question_unvote,
-    question_upvote,
-)
-from voting.forms import VoteForm
 from voting.services import BallotRequest
 from workshop.actions.console import console_action
+from workshop.actions.phone import (
+    BOARD_POST,
+    PHONE_ACTIONS,
+    QUESTION_ASK,
+    QUESTION_UPVOTE,
+    VOTE,
+    phone_action,
+    phone_action_check,
+)
 from workshop.attendees import attendee_id_from_cookies
-from workshop.limits import action_refusal
 from workshop.live import presence, sockets
 from workshop.live.balance import balance_workers, phone_arrived
 from workshop.live.batcher import batcher
@@ -280,9 +279,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
 class PhoneConsumer(LiveConsumer):
     surface = Surface.PHONE
-    actions = frozenset(
-        {"vote", "question_ask", "question_upvote", "question_unvote", "board_post"}
-    )
+    actions = PHONE_ACTIONS
     flash_id = "phone-flash"
 
     async def joined(self):
@@ -349,22 +346,41 @@ class PhoneConsumer(LiveConsumer):
         await self.send(text_data=self.variants.get(key, self.variants[""]))
 
     async def act(self, action, content):
-        client = self.scope.get("client") or [None]
-        refusal = action_refusal(
-            action=action,
-            workshop_id=self.workshop.pk,
-            attendee_id=self.attendee_id,
-            address=client[0],
-        )
-        if refusal:
-            return await self.refuse(refusal)
-        if action != "vote":
-            return await self.act_panel(action, content)
-        vote = VoteForm.cleaned(content)
-        if vote is None:
-            return await self.refuse("Choose one of the themes on the ballot.")
-        if self.attendee_id is None:
-            return await self.refuse("Reload the page to join this workshop, then vote.")
+        """workshop/actions/phone.py checks and carries out the action, as for the form
+        views; this answers on the socket: the phone's card, a message, the page's parts."""
+        address = (self.scope.get("client") or [None])[0]
+        try:
+            if action == VOTE:
+                return await self.vote(content, address)
+            outcome = await database_sync_to_async(phone_action)(
+                action=action, data=content, workshop=self.workshop,
+                attendee_id=self.attendee_id, address=address,
+            )  # fmt: skip
+        except ValidationError as error:
+            return await self.refuse(" ".join(error.messages))
+        if outcome.action == QUESTION_ASK:
+            self.mine.add(outcome.question.pk)
+            await self.tell(outcome.message)
+            await self.send(text_data=text_box("q"))
+        elif outcome.action == BOARD_POST:
+            await self.tell(outcome.message)
+            await self.send(text_data=text_box("p"))
+        else:
+            pressed = outcome.action == QUESTION_UPVOTE
+            (self.upvoted.add if pressed else self.upvoted.discard)(outcome.question_id)
+            form_html = upvote_form(
+                code=self.workshop.join_code, question_id=outcome.question_id,
+                votes=outcome.votes, pressed=pressed,
+            )  # fmt: skip
+            await self.send(text_data=form_html)
+
+    async def vote(self, content, address):
+        """A ballot goes through the batcher, which writes many phones' ballots at once; the
+        answer is the phone's card with its receipt."""
+        vote = phone_action_check(
+            action=VOTE, data=content, workshop_id=self.workshop.pk,
+            attendee_id=self.attendee_id, address=address,
+        )  # fmt: skip
         result = await batcher().submit(
             BallotRequest(
                 poll_id=vote["poll"],
@@ -377,55 +393,6 @@ class PhoneConsumer(LiveConsumer):
             return await self.refuse(result.error)
         self.poll_id, self.choice = result.request.poll_id, result.request.theme_id
         await self.send_card()
-
-    async def act_panel(self, action, content):
-        if self.attendee_id is None:
-            return await self.refuse("Reload the page to join this workshop first.")
-        workshop, attendee_id = self.workshop, self.attendee_id
-        try:
-            if action == "question_ask":
-                d = QuestionForm.cleaned(content)
-                if d is None:
-                    return await self.refuse("That question was not understood.")
-                question = await database_sync_to_async(question_submit)(
-                    workshop=workshop, attendee_id=attendee_id, text=d["text"],
-                    theme_id=d["theme"], panellist_id=d["panellist"],
-                    author_name=d["author_name"], key=d["key"],
-                )  # fmt: skip
-                self.mine.add(question.pk)
-                await self.tell(
-                    "Question sent. It will appear once the facilitator approves it."
-                    if question.status == Question.Status.PENDING
-                    else "Question sent."
-                )
-                await self.send(text_data=text_box("q"))
-            elif action == "board_post":
-                d = BoardPostForm.cleaned(content)
-                if d is None:
-                    return await self.refuse("That view was not understood.")
-                await database_sync_to_async(board_post_submit)(
-                    workshop=workshop, attendee_id=attendee_id, kind=d["kind"],
-                    text=d["text"], theme_id=d["theme"], key=d["key"],
-                )  # fmt: skip
-                await self.tell("Thank you: your view is on the board.")
-                await self.send(text_data=text_box("p"))
-            else:
-                d = UpvoteForm.cleaned(content)
-                if d is None:
-                    return await self.refuse("Choose a question from the list.")
-                question_id = d["question"]
-                service = question_upvote if action == "question_upvote" else question_unvote
-                votes = await database_sync_to_async(service)(
-                    workshop=workshop, question_id=question_id, attendee_id=attendee_id
-                )
-                pressed = action == "question_upvote"
-                (self.upvoted.add if pressed else self.upvoted.discard)(question_id)
-                form_html = upvote_form(
-                    code=workshop.join_code, question_id=question_id, votes=votes, pressed=pressed
-                )
-                await self.send(text_data=form_html)
-        except ValidationError as error:
-            await self.refuse(" ".join(error.messages))
 
     async def workshop_state_changed(self, event):
         if self.is_stale(event):
