@@ -8,7 +8,7 @@ test:
 
 bench:
 	@scripts/bootstrap.sh --dev
-	@.venv/bin/python scripts/bench.py $(BENCH_ARGS)
+	@.venv/bin/python scripts/bench $(BENCH_ARGS)
 
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
