@@ -33,7 +33,9 @@ client to CPU 1 when taskset is available (scaleout: see above). Every wait has 
 each mode has a deadline.
 Prints a short summary and one JSON document, also written to bench/results/<timestamp>.json.
 
-One more command shares the package:
+Two more commands share the package:
+  compare BEFORE.json AFTER.json   every numeric figure of two results side by side
+                                   (scripts/bench/compare.py; make bench-compare)
   rebalance [--phones 5000]        workers evening out their phones after one restarts,
                                    through scripts/serve.py (scripts/bench/rebalance.py)
 
@@ -53,5 +55,6 @@ Modules, one concern each:
   gctrace     garbage collections of the workers, timed
   stats       percentiles, medians, milliseconds
   report      targets, the printed summary and the JSON document
+  compare     two result documents side by side
   rebalance   the rebalance measurement through scripts/serve.py and nginx
 """

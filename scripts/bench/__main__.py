@@ -1,7 +1,7 @@
 """The bench's command line: `python scripts/bench [options]` (make bench) runs the modes;
-`python scripts/bench rebalance [options]` runs the rebalance measurement. Options are the
-modes' (--help); the hidden ones are how a parent process hands a mode to a child
-(modes.run_child)."""
+`python scripts/bench compare BEFORE AFTER` and `python scripts/bench rebalance [options]`
+run the other two commands. Options are the modes' (--help); the hidden ones are how a
+parent process hands a mode to a child (modes.run_child)."""
 
 import sys
 from pathlib import Path
@@ -20,13 +20,13 @@ import signal
 import tempfile
 
 import bench
-from bench import rebalance, report
+from bench import compare, rebalance, report
 from bench.config import DEFAULT_PHONES, MODES, SCALEOUT
 from bench.modes import run_child, run_mode
 from bench.processes import raise_nofile
 from bench.scaleout import run_scaleout, scaleout_all
 
-COMMANDS = {"rebalance": rebalance.main}
+COMMANDS = {"compare": compare.main, "rebalance": rebalance.main}
 
 
 def main(argv: list[str] | None = None) -> int:
