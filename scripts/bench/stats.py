@@ -1,4 +1,4 @@
-"""Percentiles, medians and milliseconds, as every figure of the report rounds them."""
+"""Percentiles, medians and milliseconds (to 0.1 ms) for the figures of the report."""
 
 
 def pct(values: list[float], p: float) -> float | None:
