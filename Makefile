@@ -1,4 +1,4 @@
-.PHONY: run test bench lint
+.PHONY: run test bench bench-compare lint
 
 run:
 	@scripts/run.sh
@@ -8,7 +8,11 @@ test:
 
 bench:
 	@scripts/bootstrap.sh --dev
-	@.venv/bin/python scripts/bench.py $(BENCH_ARGS)
+	@.venv/bin/python scripts/bench $(BENCH_ARGS)
+
+# Every numeric figure of two results side by side: make bench-compare BEFORE=a.json AFTER=b.json
+bench-compare:
+	@.venv/bin/python scripts/bench compare $(BEFORE) $(AFTER)
 
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports --no-cache

@@ -9,7 +9,7 @@ from websockets.asyncio.server import serve
 from tests.processes import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-import bench_ws
+from bench.ws import Closed, connect
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ async def echo_server():
 
 async def test_frames_of_every_length_encoding_go_out_and_come_back(echo_server):
     url, pings = echo_server
-    ws = await bench_ws.connect(url, headers=[("Origin", "http://127.0.0.1")], timeout=5)
+    ws = await connect(url, headers=[("Origin", "http://127.0.0.1")], timeout=5)
 
     for text in ("✓ vote", "x" * 300, "é" * 40_000):  # 7-bit, 16-bit and 64-bit lengths
         await ws.send(text)
@@ -37,7 +37,7 @@ async def test_frames_of_every_length_encoding_go_out_and_come_back(echo_server)
     assert ws.close_code is None  # the server has not closed it
     await ws.close()
 
-    with pytest.raises(bench_ws.Closed):
+    with pytest.raises(Closed):
         await ws.send("after close")
 
 
@@ -47,8 +47,8 @@ async def test_a_refused_handshake_raises_closed():
 
     async with serve(lambda c: None, "127.0.0.1", 0, process_request=refuse) as server:
         port = server.sockets[0].getsockname()[1]
-        with pytest.raises(bench_ws.Closed, match="403"):
-            await bench_ws.connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
+        with pytest.raises(Closed, match="403"):
+            await connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
 
 
 async def test_the_server_closing_ends_iteration_after_its_last_frame_and_gives_its_code():
@@ -58,9 +58,9 @@ async def test_the_server_closing_ends_iteration_after_its_last_frame_and_gives_
 
     async with serve(goodbye, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
-        ws = await bench_ws.connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
+        ws = await connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
         assert [frame async for frame in ws] == ["bye"]
-        with pytest.raises(bench_ws.Closed):
+        with pytest.raises(Closed):
             await ws.recv()
         assert ws.close_code == 4011
 
@@ -76,7 +76,7 @@ async def test_a_listener_gets_each_frame_and_then_none_when_the_server_closes()
 
     async with serve(answer_twice, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
-        ws = await bench_ws.connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
+        ws = await connect(f"ws://127.0.0.1:{port}/", headers=[], timeout=5)
         heard, closed = [], asyncio.Event()
 
         def listener(frame):
@@ -88,13 +88,13 @@ async def test_a_listener_gets_each_frame_and_then_none_when_the_server_closes()
         ws.send_frame(ws.frame("vote é"))
         await asyncio.wait_for(closed.wait(), 5)
         assert heard == ["first vote é", "second vote é", None]
-        with pytest.raises(bench_ws.Closed):
+        with pytest.raises(Closed):
             ws.send_frame(ws.frame("too late"))
 
 
 async def test_frames_after_the_listener_is_removed_go_to_recv_again(echo_server):
     url, _ = echo_server
-    ws = await bench_ws.connect(url, headers=[], timeout=5)
+    ws = await connect(url, headers=[], timeout=5)
     heard = asyncio.Queue()
     ws.listen(heard.put_nowait)
     ws.send_frame(ws.frame("to the listener"))
@@ -109,7 +109,7 @@ async def test_frames_after_the_listener_is_removed_go_to_recv_again(echo_server
 
 async def test_listening_on_a_closed_socket_reports_the_close_at_once(echo_server):
     url, _ = echo_server
-    ws = await bench_ws.connect(url, headers=[], timeout=5)
+    ws = await connect(url, headers=[], timeout=5)
     await ws.close()
     heard = []
     ws.listen(heard.append)

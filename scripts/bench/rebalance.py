@@ -1,6 +1,6 @@
 """Workers evening out their phones after one restarts, measured through scripts/serve.py.
 
-    .venv/bin/python scripts/bench_rebalance.py [--phones 5000] [--json-out FILE]
+    .venv/bin/python scripts/bench rebalance [--phones 5000] [--json-out FILE]
 
 Starts a throwaway Redis and PostgreSQL (scripts/services.sh), prepares a database with the
 demo workshop and N attendees (as make bench does), and runs serve.py with two workers
@@ -27,10 +27,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import bench
+from .app import app_fingerprint, prepare
+from .clients import CONNECT_TIMEOUT, ws_connect
+from .config import JOIN_CODE, ROOT
+from .processes import free_port, raise_nofile
+from .services import services_env
 from serve import listening, sockets_on, worker_pid
 
-ROOT = Path(__file__).resolve().parent.parent
 WINDOW_RE = re.compile(r"^<!--reconnect-window (\d+)-->$")
 STEP_TIMEOUT = 180.0  # seconds any one step may take
 
@@ -42,13 +45,13 @@ class LivePhone:
         self.up = False  # connected, and the current state received
 
     async def run(self, stop: asyncio.Event) -> None:
-        url = f"ws://127.0.0.1:{self.port}/ws/j/{bench.JOIN_CODE}/"
+        url = f"ws://127.0.0.1:{self.port}/ws/j/{JOIN_CODE}/"
         attempt = 0
         while not stop.is_set():
             window, delay = 2, None
             try:
-                ws = await bench.ws_connect(url, port=self.port, cookie=self.cookie)
-                first = await asyncio.wait_for(ws.recv(), bench.CONNECT_TIMEOUT)
+                ws = await ws_connect(url, port=self.port, cookie=self.cookie)
+                first = await asyncio.wait_for(ws.recv(), CONNECT_TIMEOUT)
                 self.connects, self.up, attempt = self.connects + 1, 'id="phone-live"' in first, 0
                 async for frame in ws:
                     if m := WINDOW_RE.match(frame):
@@ -126,23 +129,23 @@ async def measure(phones: list[LivePhone], port: int, a: int, b: int, serve_log:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench rebalance", description=__doc__.split("\n\n")[0])
     parser.add_argument("--phones", type=int, default=5000)
     parser.add_argument("--json-out")
-    args = parser.parse_args()
-    bench.raise_nofile()
+    args = parser.parse_args(argv)
+    raise_nofile()
     services = Path(tempfile.mkdtemp(prefix="wl-rebalance-services-"))
     var = Path(tempfile.mkdtemp(prefix="wl-rebalance-"))
     for d in (services, var):
         d.chmod(0o755)  # PostgreSQL's and nginx's accounts read here when this runs as root
     script = str(ROOT / "scripts" / "services.sh")
     serve = None
-    result: dict = {"phones": args.phones, "commit": bench.app_fingerprint()}
+    result: dict = {"phones": args.phones, "commit": app_fingerprint()}
     try:
         subprocess.run(["bash", script, "start", str(services)], check=True, capture_output=True)
-        env, info = bench.prepare(var, args.phones, bench.services_env(services))
-        port, a, b = bench.free_port(), bench.free_port(), bench.free_port()
+        env, info = prepare(var, args.phones, services_env(services))
+        port, a, b = free_port(), free_port(), free_port()
         serve_log = var / "serve.log"
         with serve_log.open("w") as log:
             serve = subprocess.Popen(
@@ -172,7 +175,3 @@ def main() -> int:
     if args.json_out:
         Path(args.json_out).write_text(text + "\n")
     return 1 if "error" in result or result.get("tracebacks") else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
