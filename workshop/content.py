@@ -264,25 +264,26 @@ def _field_check(model: type[models.Model], name: str, value, label: str) -> Non
     try:
         field.clean(value, None)
     except ValidationError as e:
-        raise ContentError(f"{label}: {name}: {' '.join(e.messages)}") from e
+        message = " ".join(e.messages)
+        if field.choices:
+            message += f" The choices are {_listing(str(choice) for choice, _ in field.choices)}."
+        raise ContentError(f"{label}: {name}: {message}") from e
 
 
 def _keyed(section: str, entries: list[dict], *, unique: str) -> dict[str, dict]:
     """Entries by key. Keys must differ, and so must the field workshop_load matches rows
     by (people's names, reports' and themes' titles), or two entries would fill one row."""
     by_key: dict[str, dict] = {}
-    seen: dict[str, int] = {}
+    seen: dict[str, dict[str, int]] = {"key": {}, unique: {}}
     for number, entry in enumerate(entries, start=1):
-        label = _label(section, number, entry)
-        if entry["key"] in by_key:
-            raise ContentError(f"{label}: another [[{section}]] entry has this key already.")
-        if entry[unique] in seen:
-            raise ContentError(
-                f"{label}: {unique} {_quote(entry[unique])} is also that of [[{section}]] "
-                f"entry {seen[entry[unique]]}; each must be different."
-            )
+        for name, numbers in seen.items():
+            if entry[name] in numbers:
+                raise ContentError(
+                    f"{_label(section, number, entry)}: {name} {_quote(entry[name])} is also "
+                    f"that of [[{section}]] entry {numbers[entry[name]]}; each must be different."
+                )
+            numbers[entry[name]] = number
         by_key[entry["key"]] = entry
-        seen[entry[unique]] = number
     return by_key
 
 
@@ -316,5 +317,6 @@ def _listing(names) -> str:
 
 
 def _describe(value) -> str:
-    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+    shown = _quote(value) if type(value) is str else repr(value)
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
     return f"{_VALUE_NAMES.get(type(value), type(value).__name__)} ({shown})"
