@@ -2,13 +2,13 @@ import pytest
 from django.core.cache import cache
 
 from workshop import limits
-from workshop.demo import pcn
+from workshop.content import DEMO_PATH, content_read
 from workshop.services import workshop_load
 
 
 @pytest.fixture
 def demo_workshop(db):
-    return workshop_load(content=pcn)
+    return workshop_load(content=content_read(path=DEMO_PATH))
 
 
 @pytest.fixture(autouse=True)

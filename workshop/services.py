@@ -5,7 +5,6 @@ import math
 import os
 import secrets
 from dataclasses import dataclass
-from types import ModuleType
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +17,7 @@ from evidence.models import Finding, Report, Theme
 from panel.models import Person
 from workshop import limits
 from workshop.codes import join_code_random
+from workshop.content import WorkshopContent
 from workshop.events import ScreenSecretRenewed, StateChanged, emit_on_commit
 from workshop.models import AgendaItem, Attendee, LiveState, Workshop
 
@@ -47,19 +47,20 @@ def _upsert(model, *, lookup: dict, values: dict):
 
 
 @transaction.atomic
-def workshop_load(*, content: ModuleType) -> Workshop:
-    """Create or bring up to date the workshop described by a content module.
+def workshop_load(*, content: WorkshopContent) -> Workshop:
+    """Create or bring up to date the workshop described by checked content.
 
-    The module holds WORKSHOP, PEOPLE, REPORTS, THEMES and AGENDA (see workshop/demo/pcn.py).
-    Rows are matched by join code, name, title and position, so a second run with the same
-    content changes nothing, and a run after the content changed updates it in place.
+    The content comes from a file read by workshop.content.content_read (the demo is
+    workshop/demo/pcn.toml). Rows are matched by join code, name, title and position, so a
+    second run with the same content changes nothing, and a run after the content changed
+    updates it in place. All of it is one transaction: a failure part way writes nothing.
     """
-    fields = dict(content.WORKSHOP)
+    fields = dict(content.workshop)
     code = fields.pop("join_code")
     workshop = _upsert(Workshop, lookup={"join_code": code}, values=fields)
 
     people = {}
-    for position, spec in enumerate(content.PEOPLE):
+    for position, spec in enumerate(content.people):
         spec = dict(spec)
         key = spec.pop("key")
         people[key] = _upsert(
@@ -69,7 +70,7 @@ def workshop_load(*, content: ModuleType) -> Workshop:
         )
 
     reports = {}
-    for position, spec in enumerate(content.REPORTS):
+    for position, spec in enumerate(content.reports):
         spec = dict(spec)
         key = spec.pop("key")
         spec["key_points"] = "\n".join(spec["key_points"])
@@ -79,7 +80,7 @@ def workshop_load(*, content: ModuleType) -> Workshop:
             values={**spec, "position": position},
         )
 
-    for position, spec in enumerate(content.THEMES):
+    for position, spec in enumerate(content.themes):
         theme = _upsert(
             Theme,
             lookup={"workshop": workshop, "title": spec["title"]},
@@ -97,7 +98,7 @@ def workshop_load(*, content: ModuleType) -> Workshop:
             )
         theme.findings.filter(position__gte=len(spec["findings"])).delete()
 
-    for position, spec in enumerate(content.AGENDA):
+    for position, spec in enumerate(content.agenda):
         item = _upsert(
             AgendaItem,
             lookup={"workshop": workshop, "position": position},
@@ -109,7 +110,7 @@ def workshop_load(*, content: ModuleType) -> Workshop:
             },
         )
         item.leads.set([people[key] for key in spec["leads"]])  # set() skips unchanged links
-    workshop.agenda_items.filter(position__gte=len(content.AGENDA)).delete()
+    workshop.agenda_items.filter(position__gte=len(content.agenda)).delete()
     return workshop
 
 

@@ -6,7 +6,7 @@ from evidence.models import Finding, Report, Theme
 from panel.models import Person
 from tests.factories import make_workshop
 from workshop.codes import join_code_validate
-from workshop.demo import pcn
+from workshop.content import DEMO_PATH, content_read
 from workshop.models import AgendaItem, Workshop
 from workshop.services import (
     FACILITATORS_GROUP,
@@ -24,7 +24,7 @@ def _snapshot():
 
 
 def test_workshop_load_creates_the_demo_workshop(db):
-    workshop = workshop_load(content=pcn)
+    workshop = workshop_load(content=content_read(path=DEMO_PATH))
 
     assert workshop.join_code == "PCN25"
     assert workshop.people.count() == 9
@@ -39,11 +39,11 @@ def test_workshop_load_creates_the_demo_workshop(db):
 
 
 def test_workshop_load_twice_changes_nothing(db):
-    workshop_load(content=pcn)
+    workshop_load(content=content_read(path=DEMO_PATH))
     before = _snapshot()
 
     with CaptureQueriesContext(connection) as queries:
-        workshop_load(content=pcn)
+        workshop_load(content=content_read(path=DEMO_PATH))
 
     writes = [
         q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))
