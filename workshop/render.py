@@ -106,6 +106,11 @@ def screen_main_html(snap: LiveSnapshot) -> str:
     return render_to_string("workshop/screen/screen.html#main", screen_context(snap))
 
 
+def screen_link_replaced_html() -> str:
+    """The projector's page, once the console has given the projector a new link."""
+    return render_to_string("workshop/screen/screen.html#replaced")
+
+
 def console_panel_context(snap: LiveSnapshot) -> dict:
     return {
         "queue": questions_queue(workshop_id=snap.workshop.pk),

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from panel.models import TEXT_LIMIT, BoardPost, Question
 from panel.services import NAME_LIMIT
 from tests.live.conftest import console, phone, screen
-from workshop.live.consumers import MAX_FRAME, ConsoleConsumer, PhoneConsumer, ScreenConsumer
+from workshop.live.consumers import ConsoleConsumer, PhoneConsumer, ScreenConsumer
+from workshop.live.consumers.base import MAX_FRAME
 from workshop.text import text_refusal
 
 pytestmark = [pytest.mark.security, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ from django.db import connection
 from panel.models import BoardPost, Question
 from tests.live.conftest import console, phone, screen
 from workshop.live import presence
-from workshop.live.consumers import FRAME_BURST, TOO_MANY_FRAMES
+from workshop.live.consumers.base import FRAME_BURST, TOO_MANY_FRAMES
 
 pytestmark = [pytest.mark.security, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ from tests.live.conftest import Socket, console, phone, poll_theme_ids
 from voting.models import Ballot
 from voting.services import BallotRequest, ballots_cast, poll_open
 from workshop.live import presence
-from workshop.live.consumers import JOIN_FIRST, REPLACED
+from workshop.live.consumers.base import JOIN_FIRST, REPLACED
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.security]
 

@@ -5,8 +5,8 @@ from channels.db import database_sync_to_async
 
 from tests.live.conftest import Socket, console, screen
 from workshop.live import sockets
-from workshop.live.consumers import SCREEN_LINK_REPLACED_HTML
 from workshop.models import LiveState
+from workshop.render import screen_link_replaced_html
 
 pytestmark = [pytest.mark.security, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ async def test_a_new_link_closes_the_open_projector_and_the_console_shows_it(liv
 
     await desk.send({"action": "screen_secret_renew", "confirm": "on"})
 
-    assert await projector.receive_until("replaced") == SCREEN_LINK_REPLACED_HTML
+    assert await projector.receive_until("replaced") == screen_link_replaced_html()
     close = await projector.comm.receive_output(timeout=3)
     assert close == {"type": "websocket.close", "code": sockets.SCREEN_LINK_REPLACED}
     new = await _secret(live_workshop)

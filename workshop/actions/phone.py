@@ -1,4 +1,4 @@
-"""An attendee's actions, shared by the phone's socket (workshop/live/consumers.py) and its
+"""An attendee's actions, shared by the phone's socket (workshop/live/consumers/) and its
 form views (voting/views.py, panel/views.py, for a phone without JavaScript or a socket).
 
 Each action is checked against the limits (workshop/limits.py), validated by its form, carried

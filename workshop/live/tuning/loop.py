@@ -12,7 +12,7 @@ thread: a thread hop for every frame, a quarter of the server's CPU in a vote bu
 Connections here are persistent and database_sync_to_async already tidies them around each
 call, so `dispatch_direct` calls the handler straight away.
 
-Both are used by workshop/live/consumers.py while WORKSHOP_TUNE_MESSAGE_LOOP is on (the
+Both are used by workshop/live/consumers/ while WORKSHOP_TUNE_MESSAGE_LOOP is on (the
 default); with it off the consumers run Channels' own loop and dispatch.
 """
 
