@@ -20,7 +20,6 @@ from django.utils.html import format_html
 from redis.exceptions import RedisError
 
 from panel.forms import BoardPostForm, QuestionForm, UpvoteForm
-from panel.html import mine_mark, my_pending, text_box, upvote_form
 from panel.models import Question
 from panel.services import (
     board_post_submit,
@@ -48,7 +47,11 @@ from workshop.live.loop import dispatch_from
 from workshop.live.phone_state import phone_state
 from workshop.live.render import (
     console_html,
+    mine_mark,
+    my_pending,
     screen_main_html,
+    text_box,
+    upvote_form,
 )
 from workshop.live.snapshot import live_snapshot
 from workshop.live.watch import watch_redis
