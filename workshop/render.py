@@ -14,8 +14,9 @@ from pathlib import Path
 import segno
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
-from panel.models import Question
+from panel.models import TEXT_LIMIT, Question
 from panel.selectors import (
     board_posts,
     board_posts_all,
@@ -190,6 +191,47 @@ def phone_panel_payload(snap: LiveSnapshot) -> dict:
         "votes": {str(k): v for k, v in votes.items()},
         "pending": {str(k): v for k, v in pending.items()},
     }
+
+
+# A phone's own marks on the shared question list, and its cleared text boxes, are sent per
+# socket on top of the HTML rendered once for every phone. They depend on their arguments
+# only and repeat across phones (every phone that upvoted a question gets the same pressed
+# button), so each is rendered once and then served from memory: a push to a thousand
+# phones costs look-ups, not a render per phone and mark.
+
+
+@lru_cache(maxsize=4096)
+def upvote_form(*, code: str, question_id: int, votes: int, pressed: bool) -> str:
+    return render_to_string(
+        "panel/phone/questions.html#upvote",
+        {"code": code, "question_id": question_id, "votes": votes, "pressed": pressed},
+    )
+
+
+@lru_cache(maxsize=4096)
+def mine_mark(*, question_id: int) -> str:
+    return render_to_string("panel/phone/questions.html#mine-mark", {"question_id": question_id})
+
+
+def my_pending(*, items: list[str]) -> str:
+    """The attendee's own questions still waiting for approval. The items are the shared
+    ones phone_panel_payload rendered; the channel layer carries them as plain strings."""
+    return _my_pending(tuple(items))
+
+
+@lru_cache(maxsize=256)
+def _my_pending(items: tuple[str, ...]) -> str:
+    safe = [mark_safe(item) for item in items]  # rendered by phone_panel_payload's template
+    return render_to_string("panel/phone/questions.html#mine", {"pending_items": safe})
+
+
+@lru_cache(maxsize=8)
+def text_box(prefix: str, text: str = "") -> str:
+    """A question's ("q") or a view's ("p") box, counter and key, emptied once the server
+    has the text."""
+    return render_to_string(
+        "panel/phone/text.html#box", {"prefix": prefix, "text": text, "limit": TEXT_LIMIT}
+    )
 
 
 def screen_tally_html(*, tally: Tally, poll: Poll) -> str:

@@ -1,9 +1,13 @@
+import re
+
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 
 from panel.models import BoardPost, Question, Upvote
 from panel.services import question_approve, question_submit
 from workshop.models import Attendee
+from workshop.render import mine_mark, my_pending, text_box, upvote_form
 
 
 @pytest.fixture
@@ -129,3 +133,63 @@ def test_a_forged_key_in_a_posted_view_is_refused(phone):
     _post(phone, "/j/PCN25/board/post/", {"kind": "challenge", "text": "x", "key": "<script>"})
     assert "That view was not understood." in phone.get("/j/PCN25/board/").content.decode()
     assert BoardPost.objects.count() == 0
+
+
+def _element(page: str, start: str, end: str) -> str:
+    (found,) = re.findall(re.escape(start) + ".*?" + re.escape(end), page, flags=re.S)
+    return found
+
+
+def test_the_questions_page_and_a_phones_socket_send_the_same_marks_and_boxes(phone, demo_workshop):
+    other = Attendee.objects.create(workshop=demo_workshop)
+    theirs = question_approve(
+        question=question_submit(workshop=demo_workshop, attendee_id=other.pk, text="Theirs?")
+    )
+    _post(phone, "/j/PCN25/questions/upvote/", {"question": theirs.pk})
+    _post(phone, "/j/PCN25/questions/ask/", {"text": "Mine & <b>yours</b>?"})
+    mine = question_approve(question=Question.objects.get(text="Mine & <b>yours</b>?"))
+    _post(phone, "/j/PCN25/questions/ask/", {"text": "Still <i>waiting</i>?"})
+    waiting = Question.objects.get(status="pending")
+
+    page = phone.get("/j/PCN25/questions/").content.decode()
+
+    pressed = upvote_form(code="PCN25", question_id=theirs.pk, votes=1, pressed=True)
+    unpressed = upvote_form(code="PCN25", question_id=mine.pk, votes=0, pressed=False)
+    assert _element(page, f'<form id="q-{theirs.pk}-vote"', "</form>") == pressed
+    assert _element(page, f'<form id="q-{mine.pk}-vote"', "</form>") == unpressed
+    assert _element(page, f'<span id="q-{mine.pk}-mine"', "</span>") == mine_mark(
+        question_id=mine.pk
+    )
+    item = render_to_string("panel/phone/questions.html#pending-item", {"q": waiting})
+    assert "Still &lt;i&gt;waiting&lt;/i&gt;?" in item
+    assert _element(page, '\n<section id="my-pending"', "</section>\n") == my_pending(
+        items=[str(item)]  # as the channel layer delivers it: a plain string
+    )
+    assert _element(page, '<textarea id="q-text"', "data-draft-key>") == text_box("q")
+    board = phone.get("/j/PCN25/board/").content.decode()
+    assert _element(board, '<textarea id="p-text"', "data-draft-key>") == text_box("p")
+
+
+def test_a_phones_marks_and_boxes_say_what_they_are_for(db):
+    assert upvote_form(code="AB12", question_id=3, votes=1, pressed=False) == (
+        '<form id="q-3-vote" class="upvote" method="post" action="/j/AB12/questions/upvote/" '
+        'ws-send><input type="hidden" name="csrfmiddlewaretoken" value="">'
+        '<input type="hidden" name="action" value="question_upvote">'
+        '<input type="hidden" name="question" value="3">'
+        '<button type="submit" aria-pressed="false" aria-label="Upvote: 1 vote">'
+        "▲ <span>1</span></button></form>"
+    )
+    assert 'value="question_unvote"' in upvote_form(
+        code="AB12", question_id=3, votes=2, pressed=True
+    )
+    assert 'aria-label="Take back your upvote: 2 votes"' in upvote_form(
+        code="AB12", question_id=3, votes=2, pressed=True
+    )
+    assert text_box("q") == (
+        '<textarea id="q-text" name="text" rows="3" maxlength="280" required '
+        'data-counter="q-count" aria-describedby="q-count"></textarea>'
+        '<p class="help" id="q-count">Up to 280 characters.</p>'
+        '<input type="hidden" id="q-key" name="key" value="" data-draft-key>'
+    )
+    assert ">&lt;b&gt; &amp;</textarea>" in text_box("q", "<b> &")
+    assert "Waiting for approval" not in my_pending(items=[])

@@ -5,7 +5,6 @@ import contextlib
 from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 
-from panel.html import mine_mark, my_pending, text_box, upvote_form
 from voting.services import BallotRequest
 from workshop.actions.phone import (
     BOARD_POST,
@@ -28,6 +27,7 @@ from workshop.live.consumers.base import (
 )
 from workshop.live.groups import Surface
 from workshop.live.phone_state import phone_state
+from workshop.render import mine_mark, my_pending, text_box, upvote_form
 
 
 class PhoneConsumer(LiveConsumer):
