@@ -145,7 +145,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # 0 (workshop/live/tuning/__init__.py lists them; `make bench` measures them).
 TUNE_MESSAGE_LOOP = env_bool("WORKSHOP_TUNE_MESSAGE_LOOP", True)
 TUNE_EAGER_WRITES = env_bool("WORKSHOP_EAGER_WRITES", True)
-TUNE_HANDSHAKE_LOG = env_bool("WORKSHOP_TUNE_HANDSHAKE_LOG", True)
+TUNE_AUTOBAHN_LOG = env_bool("WORKSHOP_TUNE_AUTOBAHN_LOG", True)
 TUNE_LAYERS = env_bool("WORKSHOP_TUNE_LAYERS", True)
 TUNE_GC = env_bool("WORKSHOP_TUNE_GC", True)
 REDIS_URL = os.environ.get("REDIS_URL", "")

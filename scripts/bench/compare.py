@@ -2,6 +2,11 @@
 
     .venv/bin/python scripts/bench compare BEFORE.json AFTER.json
     make bench-compare BEFORE=bench/results/<a>.json AFTER=bench/results/<b>.json
+    .venv/bin/python scripts/bench compare --before a1.json a2.json a3.json --after b1.json ...
+
+With several documents a side, each figure is the median of that side's runs: alternate the
+runs of the two versions (before, after, before, after, ...) so that both meet the same
+machine, and compare the medians.
 
 Every numeric figure in either document is printed with its value before and after and the
 ratio after/before. Each figure is known to be better higher (ballots/s, phones connected,
@@ -18,6 +23,7 @@ Only the standard library is used, so any Python 3.12 runs it.
 import argparse
 import json
 import re
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,10 +141,24 @@ def figures(document, path: tuple = ()) -> dict[str, tuple[tuple, float | None]]
     return found
 
 
-def rows(before: dict, after: dict) -> list[Row]:
-    """One row per figure that is a number in either document, in the order of `before`
-    (then figures found only in `after`)."""
-    old, new = figures(before), figures(after)
+def median_figures(documents: list) -> dict[str, tuple[tuple, float | None]]:
+    """figures() of several runs, each figure the median of the runs that measured it (null
+    when none did)."""
+    maps = [figures(document) for document in documents]
+    merged = {}
+    for name in dict.fromkeys(n for m in maps for n in m):
+        path = next(m[name][0] for m in maps if name in m)
+        values = [m[name][1] for m in maps if m.get(name, (None, None))[1] is not None]
+        merged[name] = (path, statistics.median(values) if values else None)
+    return merged
+
+
+def rows(before, after) -> list[Row]:
+    """One row per figure that is a number in either side, in the order of `before` (then
+    figures found only in `after`). A side is one result document, or a list of them (each
+    figure the median of the list)."""
+    old = median_figures(before) if isinstance(before, list) else figures(before)
+    new = median_figures(after) if isinstance(after, list) else figures(after)
     out = []
     for name in [*old, *(n for n in new if n not in old)]:
         path = (old.get(name) or new[name])[0]
@@ -197,20 +217,44 @@ def label(path: Path, document: dict) -> str:
     return f"{path}" + (f" ({', '.join(found)})" if found else "")
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="bench compare", description=__doc__.split("\n\n")[0].rstrip(":") + "."
-    )
-    parser.add_argument("before", type=Path, help="a result JSON of the bench (bench/results/)")
-    parser.add_argument("after", type=Path, help="another, compared with the first")
-    args = parser.parse_args(argv)
+def _read(parser, paths: list[Path]) -> list[dict]:
     documents = []
-    for path in (args.before, args.after):
+    for path in paths:
         try:
             documents.append(json.loads(path.read_text()))
         except (OSError, ValueError) as error:
             parser.error(f"{path}: {error}")
-    before, after = documents
-    text = render(rows(before, after), label(args.before, before), label(args.after, after))
-    print(text)
+    return documents
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bench compare", description=__doc__.split("\n\n")[0].rstrip(":") + "."
+    )
+    parser.add_argument(
+        "files", type=Path, nargs="*", help="BEFORE.json AFTER.json: two result documents"
+    )
+    parser.add_argument("--before", type=Path, nargs="+", help="runs of the first version")
+    parser.add_argument("--after", type=Path, nargs="+", help="runs of the second version")
+    args = parser.parse_args(argv)
+    if args.files and (args.before or args.after):
+        parser.error("give BEFORE AFTER, or --before ... --after ..., not both")
+    if args.files:
+        if len(args.files) != 2:
+            parser.error("give two result documents: BEFORE AFTER")
+        args.before, args.after = [args.files[0]], [args.files[1]]
+    if not (args.before and args.after):
+        parser.error("give BEFORE AFTER, or --before ... --after ...")
+    before, after = _read(parser, args.before), _read(parser, args.after)
+    if len(before) == 1 and len(after) == 1:
+        labels = label(args.before[0], before[0]), label(args.after[0], after[0])
+        table = rows(before[0], after[0])
+    else:
+        labels = tuple(
+            f"median of {len(docs)}: "
+            + "; ".join(label(p, d) for p, d in zip(paths, docs, strict=True))
+            for paths, docs in ((args.before, before), (args.after, after))
+        )
+        table = rows(before, after)
+    print(render(table, *labels))
     return 0

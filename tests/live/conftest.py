@@ -36,11 +36,17 @@ def a_new_outage_each_test():
 
 
 @pytest.fixture(autouse=True)
-async def close_orm_thread_connections():
+async def close_orm_thread_connections(request):
     """Consumers reach the database from asgiref's ORM thread, whose connection persists
-    (CONN_MAX_AGE=None, as in production); close it so PostgreSQL can drop the test DB."""
+    (CONN_MAX_AGE=None, as in production); close it so PostgreSQL can drop the test DB.
+    Only after a test that may use the database: for any other, pytest-django refuses the
+    connection check that closing makes."""
     yield
-    await database_sync_to_async(connections.close_all)()
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SHOW_INSTALLED = """
 import django; django.setup()
 from workshop.asgi import application
-from workshop.live.tuning import gc as tuned_gc, handshake, transport
-print(transport.installed(), handshake.installed(), tuned_gc.installed())
+from workshop.live.tuning import autobahn_log, gc as tuned_gc, transport
+print(transport.installed(), autobahn_log.installed(), tuned_gc.installed())
 """
 
 
@@ -46,7 +46,7 @@ def test_building_the_application_installs_the_process_wide_patches(tmp_path):
 def test_each_process_wide_patch_stays_out_when_switched_off(tmp_path):
     off = {
         "WORKSHOP_EAGER_WRITES": "0",
-        "WORKSHOP_TUNE_HANDSHAKE_LOG": "0",
+        "WORKSHOP_TUNE_AUTOBAHN_LOG": "0",
         "WORKSHOP_TUNE_GC": "0",
     }
     assert _installed(WORKSHOP_VAR_DIR=str(tmp_path), **off) == ["False", "False", "False"]

@@ -142,3 +142,31 @@ def test_compare_command_prints_both_values_ratio_direction_and_mark(tmp_path, c
         "13 figures, 9 judged; 4 worse by more than 5%: burst.ballots_lost, "
         "burst.ack_ms.p95, burst.state_push.all_phones_ms, targets.burst_ack_p95_ms.value"
     )
+
+
+def test_compare_takes_the_median_of_each_sides_runs():
+    runs = [{"burst": {"ack_ms": {"p95": v}, "ballots_per_second": r}} for v, r in
+            ((40.0, 900.0), (90.0, 1000.0), (42.0, None))]  # fmt: skip
+    (p95, rate) = compare.rows(runs, [{"burst": {"ack_ms": {"p95": 43.0}}}])
+
+    assert (p95.figure, p95.before, p95.after, p95.worse) == ("burst.ack_ms.p95", 42.0, 43.0, False)
+    # Only the runs that measured a figure count towards its median.
+    assert (rate.figure, rate.before, rate.in_after) == ("burst.ballots_per_second", 950.0, False)
+
+
+def test_compare_command_with_several_runs_a_side(tmp_path, capsys):
+    paths = {}
+    for name, p95 in (("b1", 40.0), ("b2", 44.0), ("a1", 50.0), ("a2", 52.0)):
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps({"burst": {"ack_ms": {"p95": p95}}}))
+
+    code = compare.main(
+        ["--before", str(paths["b1"]), str(paths["b2"]), "--after", str(paths["a1"]),
+         str(paths["a2"])]
+    )  # fmt: skip
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert lines[0].startswith("before: median of 2: ")
+    table = {line.split()[0]: line.split()[1:] for line in lines[5:-2]}
+    assert table["burst.ack_ms.p95"] == ["42.0", "51.0", "1.21", "lower", "WORSE"]

@@ -10,8 +10,9 @@ loop.py: message loop         WORKSHOP_TUNE_MESSAGE_LOOP      channels' await_ma
                                                               and AsyncConsumer.dispatch's
                                                               connection-closing thread hop
 transport.py: eager writes    WORKSHOP_EAGER_WRITES           twisted tcp.Server.write
-handshake.py: lazy log text   WORKSHOP_TUNE_HANDSHAKE_LOG     autobahn's pformat of each
-                                                              connection's configuration
+autobahn_log.py: lazy log     WORKSHOP_TUNE_AUTOBAHN_LOG      autobahn's debug log text:
+text                                                          pformat at each connection,
+                                                              hltype/hlval at each frame
 layers.py: lean layers        WORKSHOP_TUNE_LAYERS            channels' InMemoryChannelLayer,
                                                               channels-redis' pub/sub layer
 gc.py: garbage collection     WORKSHOP_TUNE_GC                CPython's gc thresholds
@@ -24,7 +25,7 @@ code (and to re-measure with `make bench`).
 
 from django.conf import settings
 
-from workshop.live.tuning import gc, handshake, transport
+from workshop.live.tuning import autobahn_log, gc, transport
 
 PATCHED = {
     "channels": "4.3.2",
@@ -40,7 +41,7 @@ def install() -> None:
     in CHANNEL_LAYERS: both read their switch themselves.)"""
     if settings.TUNE_EAGER_WRITES:
         transport.install()
-    if settings.TUNE_HANDSHAKE_LOG:
-        handshake.install()
+    if settings.TUNE_AUTOBAHN_LOG:
+        autobahn_log.install()
     if settings.TUNE_GC:
         gc.install()
