@@ -184,3 +184,23 @@ async def test_a_malformed_key_is_refused_and_stores_nothing(live_workshop):
     assert await database_sync_to_async(Question.objects.count)() == 0
     assert await database_sync_to_async(BoardPost.objects.count)() == 0
     await asker.close()
+
+
+async def test_socket_answers_are_the_flash_element_with_its_role(live_workshop):
+    p1 = await phone(live_workshop)
+    await p1.drain()
+
+    await _ask(p1, "<b>Which</b> & why?")
+    told = await p1.receive_until('id="phone-flash"')
+    await _ask(p1, "   ")
+    refused = await p1.receive_until('id="phone-flash"')
+
+    assert told == (
+        '<div id="phone-flash" class="flash flash--ok" role="status">Question sent. It will '
+        "appear once the facilitator approves it.</div>"
+    )
+    assert refused.startswith('<div id="phone-flash" class="flash flash--error" role="alert">')
+    assert "Your question is empty" in refused
+    stored = await database_sync_to_async(Question.objects.get)()
+    assert stored.text == "<b>Which</b> & why?"  # stored as typed; escaped where it is shown
+    await p1.close()

@@ -13,7 +13,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.utils.html import format_html
+from django.template.loader import render_to_string
 from redis.exceptions import RedisError
 
 from workshop.live import sockets
@@ -229,21 +229,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         raise NotImplementedError
 
     async def refuse(self, message: str) -> None:
-        await self.send(
-            text_data=format_html(
-                '<div id="{}" class="flash flash--error" role="alert">{}</div>',
-                self.flash_id,
-                message,
-            )
-        )
+        await self.send(text_data=self.flash(message, kind="error"))
 
     async def tell(self, message: str) -> None:
-        await self.send(
-            text_data=format_html(
-                '<div id="{}" class="flash flash--ok" role="status">{}</div>',
-                self.flash_id,
-                message,
-            )
+        await self.send(text_data=self.flash(message, kind="ok"))
+
+    def flash(self, message: str, *, kind: str) -> str:
+        return render_to_string(
+            "flash.html#socket", {"flash_id": self.flash_id, "kind": kind, "message": message}
         )
 
     def is_stale(self, event: dict) -> bool:
