@@ -1,4 +1,5 @@
 import datetime
+import secrets
 
 from django.db import models
 from django.db.models.functions import Upper
@@ -118,8 +119,6 @@ class AgendaItem(models.Model):
 
 
 def _screen_secret() -> str:
-    import secrets
-
     return secrets.token_urlsafe(16)
 
 

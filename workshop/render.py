@@ -12,7 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import segno
-from django.template.loader import render_to_string
+from django.conf import settings
+from django.template.loader import get_template, render_to_string
+from django.template.utils import get_app_template_dirs
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
@@ -36,10 +38,6 @@ def templates_compile() -> list[str]:
     """Compile the project's own templates into the cached loader now, at start-up (the
     server calls this before freezing its start-up objects), so the first vote after a
     restart does not compile them on the database thread in the middle of a burst."""
-    from django.conf import settings
-    from django.template.loader import get_template
-    from django.template.utils import get_app_template_dirs
-
     dirs = [*settings.TEMPLATES[0]["DIRS"], *get_app_template_dirs("templates")]
     names = []
     for root in map(Path, dirs):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from evidence.models import Finding, Report, Theme
 from panel.models import Person
+from voting.models import Poll
 from workshop import limits
 from workshop.codes import join_code_random
 from workshop.content import WorkshopContent
@@ -253,8 +254,6 @@ def attendees_purge(*, joined_before: datetime.datetime) -> AttendeePurge:
     twice in the same vote. Each workshop is purged in its own transaction, under the lock on
     its live state that opening a vote takes, so a vote cannot open halfway through.
     """
-    from voting.models import Poll
-
     removed = kept = 0
     old = Attendee.objects.filter(joined_at__lt=joined_before)
     workshop_ids = list(old.values_list("workshop_id", flat=True).distinct().order_by())

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -73,8 +74,6 @@ def phone_agenda(request, *, workshop):
 
 def _join_url(request, workshop) -> str:
     """The short link phones use; WORKSHOP_PUBLIC_URL wins over the address of this request."""
-    from django.conf import settings
-
     path = reverse("workshop:phone-home", kwargs={"code": workshop.join_code})
     base = settings.WORKSHOP_PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
     return base + path
