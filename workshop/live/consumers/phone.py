@@ -20,11 +20,7 @@ from workshop.live import presence
 from workshop.live.balance import phone_arrived
 from workshop.live.batcher import batcher
 from workshop.live.coalesce import coalescer
-from workshop.live.consumers.base import (
-    JOIN_FIRST,
-    REPLACED,
-    LiveConsumer,
-)
+from workshop.live.consumers.base import JOIN_FIRST, REPLACED, LiveConsumer
 from workshop.live.groups import Surface
 from workshop.live.phone_state import phone_state
 from workshop.render import mine_mark, my_pending, text_box, upvote_form
