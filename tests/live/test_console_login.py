@@ -45,7 +45,7 @@ async def _change_user(username: str, change) -> None:
 
 
 async def _log_out(session_key: str) -> None:
-    """The admin's Log out button, with this session's cookie."""
+    """The admin's Log out button, sent with the login's session cookie."""
 
     def post():
         client = Client()
