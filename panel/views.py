@@ -1,7 +1,6 @@
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from panel.models import TEXT_LIMIT, Person
@@ -18,9 +17,8 @@ from workshop.actions.phone import (
     QUESTION_ASK,
     QUESTION_UNVOTE,
     QUESTION_UPVOTE,
-    phone_action,
 )
-from workshop.http import client_address, with_workshop
+from workshop.http import phone_action_answer, with_workshop
 from workshop.snapshot import live_snapshot
 
 
@@ -93,18 +91,9 @@ def phone_board(request, *, workshop):
 
 
 def _answer(request, workshop, *, action: str, page: str) -> HttpResponse:
-    """Carry out a phone action posted as a form (workshop/actions/phone.py, as the socket
-    does) and come back to the page with its message."""
-    try:
-        outcome = phone_action(
-            action=action, data=request.POST, workshop=workshop,
-            attendee_id=request.attendee_id, address=client_address(request),
-        )  # fmt: skip
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, outcome.message)
-    return redirect(page, code=workshop.join_code)
+    return phone_action_answer(
+        request, workshop, action=action, to=reverse(page, kwargs={"code": workshop.join_code})
+    )
 
 
 @require_POST

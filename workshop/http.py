@@ -3,9 +3,12 @@
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from workshop.actions.phone import phone_action
 from workshop.attendees import (
     MAX_AGE,
     attendee_cookie_value,
@@ -96,3 +99,18 @@ def login_lockout_response(request: HttpRequest, original_response=None, credent
     )
     response["Retry-After"] = str(minutes * 60)
     return response
+
+
+def phone_action_answer(request: HttpRequest, workshop, *, action: str, to: str) -> HttpResponse:
+    """Carry out a phone action posted as a form (workshop/actions/phone.py, as the socket
+    does) and go back to `to` with its message: the form views of voting and panel."""
+    try:
+        outcome = phone_action(
+            action=action, data=request.POST, workshop=workshop,
+            attendee_id=request.attendee_id, address=client_address(request),
+        )  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, outcome.message)
+    return redirect(to)
