@@ -2,7 +2,9 @@
 # `make run`: set up, load the demo workshop, print the addresses, start daphne.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HOST="${HOST:-127.0.0.1}"
+# Every interface by default, so that phones on the room's network can join;
+# HOST=127.0.0.1 make run: a private rehearsal, on this laptop only.
+HOST="${HOST:-0.0.0.0}"
 PORT="${PORT:-8000}"
 
 scripts/bootstrap.sh
@@ -23,23 +25,32 @@ $PY manage.py load_demo --if-missing
 $PY manage.py purge_attendees
 login=$($PY manage.py facilitator --username facilitator)
 
-shown_host="$HOST"
-[ "$HOST" = "0.0.0.0" ] && shown_host="127.0.0.1"
-base="http://$shown_host:$PORT"
+# The address phones use (this laptop's on the room's network: workshop/lan.py) goes in the
+# printed links, the QR code and the join link; the app allows it as a host and an origin.
+room=$($PY -m workshop.lan "$HOST" "$PORT")
+note=""
+[[ "$room" == *$'\n'* ]] && note="${room#*$'\n'}"  # $(...) drops an empty second line
+base="${WORKSHOP_PUBLIC_URL:-${room%%$'\n'*}}"
+export WORKSHOP_PUBLIC_URL="$base"
+rule="================================================================================"
 cat <<MSG
 
-================================================================================
+$rule
  Workshop Live is starting on $base
 $($PY manage.py show_urls --base "$base")
 
   Facilitator login  $login
-  (staff account in the Facilitators group; change the password in admin, and
-   var/facilitator-password, which keeps the generated one, is deleted)
-================================================================================
- Phones on the room's Wi-Fi: run  HOST=0.0.0.0 DJANGO_ALLOWED_HOSTS=<this laptop's IP>,localhost make run
- Stop with Ctrl-C.
-
+  (staff account in the Facilitators group: it opens the console and the admin.
+   Change the password in admin; var/facilitator-password, which keeps the
+   generated one, is then deleted)
+$rule
 MSG
+if [ -n "$note" ]; then
+  printf '%s\n' "$note" | fold -s -w 74 | sed -e '1s/^/ !! /' -e '2,$s/^/    /'
+else
+  echo " Phones on the same network as this laptop join at $base"
+fi
+printf ' Stop with Ctrl-C.\n\n'
 # No --proxy-headers: nothing stands in front of this daphne, so X-Forwarded-For and
 # X-Forwarded-Proto come from the client and must not be believed (scripts/serve.py, behind
 # nginx, does pass them).

@@ -15,6 +15,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from workshop.lan import public_url_allowed
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WORKSHOP_VAR_DIR", BASE_DIR / "var"))
 
@@ -55,6 +57,11 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 # The address phones use to join (printed under the QR code). Defaults to the host the request
 # came in on; set it when the projector is opened on a different name than phones will use.
 WORKSHOP_PUBLIC_URL = os.environ.get("WORKSHOP_PUBLIC_URL", "").rstrip("/")
+# The app answers on that address: its host is allowed and its origin trusted for forms
+# (`make run` sets it to the laptop's address on the room's network, workshop/lan.py).
+ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS = public_url_allowed(
+    WORKSHOP_PUBLIC_URL, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS
+)
 
 # Attendees (anonymous phones) older than this many days are deleted by `manage.py
 # purge_attendees`, which `make run` runs at start; what they sent stays, unlinked

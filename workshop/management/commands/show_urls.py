@@ -1,3 +1,5 @@
+import textwrap
+
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 
@@ -16,7 +18,16 @@ class Command(BaseCommand):
         self.stdout.write(f"  Attendees join at  {base}{reverse('workshop:join')}")
         for workshop in Workshop.objects.all():
             code = workshop.join_code
-            self.stdout.write(f"\n  {workshop.title[:70]}  [code {code}]")
+            # The whole title, wrapped at word boundaries to the banner's 80 columns.
+            title = textwrap.fill(
+                f"{' '.join(workshop.title.split())}  [code {code}]",
+                width=78,
+                initial_indent="  ",
+                subsequent_indent="  ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            self.stdout.write(f"\n{title}")
             home = reverse("workshop:phone-home", kwargs={"code": code})
             secret = live_state_ensure(workshop=workshop).screen_secret
             screen = reverse("workshop:screen", kwargs={"code": code, "secret": secret})
