@@ -168,6 +168,10 @@ class LiveState(models.Model):
         default=Screen.AUTO,
         help_text="What the projector shows.",
     )
+    screen_countdown = models.BooleanField(
+        default=False,
+        help_text="Show the current agenda item's countdown on the projector.",
+    )
     screen_secret = models.CharField(
         max_length=40,
         default=_screen_secret,

@@ -56,7 +56,11 @@ def screen_mode(snap: LiveSnapshot) -> str:
     if poll and poll.state in (Poll.State.OPEN, Poll.State.CLOSED):
         return "vote"
     if poll and poll.state == Poll.State.DECIDED and snap.chosen_theme:
-        return "theme"
+        # The decision stays on screen until the facilitator moves the agenda on: from then
+        # on the projector follows the agenda again.
+        started = snap.state.item_started_at
+        if not (started and poll.decided_at and started > poll.decided_at):
+            return "theme"
     return "stage"
 
 
@@ -103,6 +107,11 @@ def screen_context(snap: LiveSnapshot) -> dict:
 
 def screen_main_html(snap: LiveSnapshot) -> str:
     return render_to_string("workshop/screen/screen.html#main", screen_context(snap))
+
+
+def screen_phones_html(phones: int) -> str:
+    """The projector's count of phones joined, swapped in by id."""
+    return render_to_string("workshop/screen/screen.html#phones", {"phones": phones})
 
 
 def screen_link_replaced_html() -> str:
@@ -236,7 +245,12 @@ def screen_tally_html(*, tally: Tally, poll: Poll) -> str:
     show = bool(poll.revealed_at or (poll.state == Poll.State.OPEN and poll.show_bars))
     return render_to_string(
         "voting/screen/tally.html#tally",
-        {"tally": tally, "show_bars": show, "decided_theme_id": poll.decided_theme_id},
+        {
+            "tally": tally,
+            "show_bars": show,
+            "decided_theme_id": poll.decided_theme_id,
+            "revealed": bool(poll.revealed_at),
+        },
     )
 
 

@@ -368,3 +368,13 @@ def screen_show(*, workshop: Workshop, screen: str) -> LiveState:
     state.screen = screen
     live_state_touch(state=state)
     return state
+
+
+@transaction.atomic
+def screen_countdown_show(*, workshop: Workshop, show: bool) -> LiveState:
+    """Show (or hide) the current agenda item's countdown on the projector."""
+    state = live_state_lock(workshop_id=workshop.pk)
+    if state.screen_countdown != show:
+        state.screen_countdown = show
+        live_state_touch(state=state)
+    return state

@@ -13,6 +13,7 @@ from voting.selectors import ballot_choice
 from workshop.actions.console import console_action
 from workshop.forms import JoinForm
 from workshop.http import with_workshop
+from workshop.lan import url_is_loopback
 from workshop.models import LiveState
 from workshop.render import (
     console_panel_context,
@@ -143,6 +144,9 @@ def screen(request, code: str, secret: str):
             "qr_svg": qr_svg(join_url),
             # Shown without scheme or trailing slash (APPEND_SLASH redirects): easier to type.
             "join_host": join_url.split("://", 1)[-1].rstrip("/"),
+            # A loopback join address reaches no phone: the projector says so in large type.
+            "join_loopback": url_is_loopback(join_url),
+            "phones": None,  # counted by the live layer: the socket sends it on join
             "ws_url": f"/ws/s/{workshop.join_code}/screen/{secret}/",
         },
     )

@@ -20,6 +20,8 @@ CONSOLE_ACTIONS = {
     "stage_previous": "Moved back one agenda item.",
     "stage_goto": "Jumped to the agenda item.",
     "screen_show": "The projector now shows what you picked.",
+    "screen_countdown_on": "The countdown is on the projector.",
+    "screen_countdown_off": "The countdown is off the projector.",
     "poll_open": "The vote is open.",
     "poll_close": "The vote is closed.",
     "poll_show_bars": "Live bars are on the projector.",
@@ -97,6 +99,10 @@ def console_action(*, workshop: Workshop, data) -> str:
         workshop_services.stage_goto(workshop=workshop, item_id=d["item"])
     elif action == "screen_show":
         workshop_services.screen_show(workshop=workshop, screen=d["screen"])
+    elif action in ("screen_countdown_on", "screen_countdown_off"):
+        workshop_services.screen_countdown_show(
+            workshop=workshop, show=action == "screen_countdown_on"
+        )
     elif action == "poll_open":
         voting.poll_open(
             workshop=workshop,

@@ -205,16 +205,17 @@ class Pushes:
             )
 
     async def phones(self, *, workshop_id: int) -> None:
-        """This worker's count of phones, for the consoles (they add up the workers')."""
-        await get_channel_layer().group_send(
-            group_name(workshop_id=workshop_id, surface=Surface.CONSOLE),
-            {
-                "type": "workshop.phones_counted",
-                "worker": coalesce.WORKER_ID,
-                "phones": presence.phones_here(workshop_id),
-                "at": time.time(),
-            },
-        )
+        """This worker's count of phones, for the consoles and the projectors (they add up
+        the workers')."""
+        message = {
+            "type": "workshop.phones_counted",
+            "worker": coalesce.WORKER_ID,
+            "phones": presence.phones_here(workshop_id),
+            "at": time.time(),
+        }
+        layer = get_channel_layer()
+        for surface in (Surface.CONSOLE, Surface.SCREEN):
+            await layer.group_send(group_name(workshop_id=workshop_id, surface=surface), message)
 
     async def lists(self, *, workshop_id: int) -> None:
         payload = await database_sync_to_async(_lists_payload)(workshop_id)

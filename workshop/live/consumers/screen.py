@@ -1,12 +1,15 @@
 """The projector's socket: read-only, admitted by the secret in its address."""
 
+import time
+
 from channels.db import database_sync_to_async
 
-from workshop.live import sockets
+from workshop.live import presence, sockets
+from workshop.live.coalesce import HEARTBEAT, WORKER_ID
 from workshop.live.consumers.base import LiveConsumer
 from workshop.live.groups import Surface
 from workshop.models import LiveState
-from workshop.render import screen_link_replaced_html, screen_main_html
+from workshop.render import screen_link_replaced_html, screen_main_html, screen_phones_html
 from workshop.snapshot import live_snapshot
 
 
@@ -29,7 +32,13 @@ class ScreenConsumer(LiveConsumer):
     async def joined(self):
         self.version, html = await database_sync_to_async(_screen_state)(self.workshop.pk)
         self.tally_versions: dict[int, int] = {}
-        await self.send(text_data=html)
+        self.phones = {WORKER_ID: (presence.phones_here(self.workshop.pk), time.time())}
+        await self.send(text_data=html + self.phones_joined())
+
+    def phones_joined(self) -> str:
+        """The room's count of phones, added up over the workers that reported lately."""
+        fresh = time.time() - 3 * HEARTBEAT
+        return screen_phones_html(sum(n for n, at in self.phones.values() if at >= fresh))
 
     async def receive(self, text_data=None, bytes_data=None):
         pass  # the projector sends nothing; anything it does send is ignored
@@ -47,6 +56,10 @@ class ScreenConsumer(LiveConsumer):
         if event["html"] and event["version"] >= getattr(self, "panel_version", -1):
             self.panel_version = event["version"]
             await self.send(text_data=event["html"])
+
+    async def workshop_phones_counted(self, event):
+        self.phones[event["worker"]] = (event["phones"], event["at"])
+        await self.send(text_data=self.phones_joined())
 
     async def workshop_screen_secret_renewed(self, event):
         """The console made a new projector link: a socket opened with the old one ends now,
