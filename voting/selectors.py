@@ -29,6 +29,12 @@ class Tally:
         top = max((r.count for r in self.rows), default=0)
         return [r.theme_id for r in self.rows if r.count == top]
 
+    @property
+    def leader_titles(self) -> list[str]:
+        """The titles of the themes in the lead, in ballot order."""
+        leaders = set(self.leaders)
+        return [r.title for r in self.rows if r.theme_id in leaders]
+
 
 def poll_current(*, workshop_id: int) -> Poll | None:
     """The vote the session is on: an undecided one (a run-off before its parent), else the

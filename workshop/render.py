@@ -264,8 +264,15 @@ def console_tally_html(*, tally: Tally | None, phones: int | None) -> str:
 @lru_cache(maxsize=64)
 def qr_svg(url: str) -> str:
     """The join link as an inline SVG QR code (server-rendered, no JavaScript)."""
+    # omitsize: a viewBox and no width or height, so the page's CSS sizes the drawing itself
+    # (with a fixed size the drawing stayed at its pixel size in a larger box).
     return segno.make(url, error="m").svg_inline(
-        scale=10, border=2, dark="#0b1d4d", light="#ffffff", title="QR code to join"
+        scale=10,
+        border=2,
+        dark="#0b1d4d",
+        light="#ffffff",
+        title="QR code to join",
+        omitsize=True,
     )
 
 

@@ -171,9 +171,13 @@ def test_console_steps_through_the_agenda_by_keyboard_and_warns_of_an_overrun(li
     assert axe_violations(console) == []
     screenshot(console, "live-07-console-overrun")
 
-    # Back to following the session: the projector shows the chosen theme again.
+    # Back to following the session: the agenda has moved on since the decision, so the
+    # projector follows the agenda, not the chosen theme.
     console.get_by_role("button", name="Follow the session").click()
-    expect(projector.locator("#screen-chosen")).to_have_text("System engagement")
+    expect(projector.locator("#screen-main")).to_have_attribute("data-mode", "stage")
+    expect(projector.locator("#screen-main h1")).to_have_text(
+        "Audience vote: choose the panel's theme"
+    )
 
 
 def test_a_tied_vote_goes_to_a_run_off_started_by_its_shortcut(live_app, new_laptop, new_phone):

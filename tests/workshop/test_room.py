@@ -105,7 +105,9 @@ def test_revealed_results_show_a_tie_as_a_tie():
     poll, themes = _vote(workshop, [2, 2, 1])
     html = screen_tally_html(tally=poll_tally(poll_id=poll.pk), poll=poll)
     assert "tally--tie" in html and html.count("bar--lead") == 2
-    assert f"Tied: <strong>{themes[0].title}</strong> <strong>{themes[1].title}</strong>" in html
+    assert (
+        f"Tied: <strong>{themes[0].title}</strong> and <strong>{themes[1].title}</strong>" in html
+    )
 
 
 def test_no_leader_before_the_reveal_nor_without_ballots():

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workshop', '0003_livestate_panel_version_livestate_screen_question_and_more'),
+        ("workshop", "0003_livestate_panel_version_livestate_screen_question_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='livestate',
-            name='screen_countdown',
-            field=models.BooleanField(default=False, help_text="Show the current agenda item's countdown on the projector."),
+            model_name="livestate",
+            name="screen_countdown",
+            field=models.BooleanField(
+                default=False,
+                help_text="Show the current agenda item's countdown on the projector.",
+            ),
         ),
     ]
