@@ -88,16 +88,15 @@ def board_posts(*, workshop_id: int, theme_id: int | None = None) -> dict[str, l
     return {kind: [p for p in posts if p.kind == kind] for kind in BoardPost.Kind.values}
 
 
-def board_posts_all(*, workshop_id: int) -> list[BoardPost]:
-    """Every post not waiting for approval, hidden ones included, for the console."""
-    posts = BoardPost.objects.filter(workshop_id=workshop_id, held=False)
-    return list(posts.select_related("theme")[:LIST_LIMIT])
-
-
-def board_posts_held(*, workshop_id: int) -> list[BoardPost]:
-    """The console's approval queue for views: held posts, oldest first."""
-    posts = BoardPost.objects.filter(workshop_id=workshop_id, held=True).select_related("theme")
-    return list(posts.order_by("created_at", "id")[:LIST_LIMIT])
+def board_posts_console(*, workshop_id: int) -> tuple[list[BoardPost], list[BoardPost]]:
+    """The console's views in one query: those waiting for approval (oldest first, as a
+    queue), and the rest, hidden ones included (newest first)."""
+    rows = list(
+        BoardPost.objects.filter(workshop_id=workshop_id).select_related("theme")[: LIST_LIMIT * 2]
+    )
+    held = [p for p in rows if p.held]
+    held.reverse()
+    return held[:LIST_LIMIT], [p for p in rows if not p.held][:LIST_LIMIT]
 
 
 def board_posts_held_of(*, attendee_id: int | None) -> list[BoardPost]:

@@ -21,8 +21,7 @@ from django.utils.safestring import mark_safe
 from panel.models import TEXT_LIMIT, Question
 from panel.selectors import (
     board_posts,
-    board_posts_all,
-    board_posts_held,
+    board_posts_console,
     board_posts_held_of,
     question_get,
     questions_queue,
@@ -113,11 +112,12 @@ def screen_link_replaced_html() -> str:
 
 
 def console_panel_context(snap: LiveSnapshot) -> dict:
+    held, posts = board_posts_console(workshop_id=snap.workshop.pk)
     return {
         "queue": questions_queue(workshop_id=snap.workshop.pk),
         "statuses": Question.Status.choices,
-        "posts": board_posts_all(workshop_id=snap.workshop.pk),
-        "held_posts": board_posts_held(workshop_id=snap.workshop.pk),
+        "posts": posts,
+        "held_posts": held,
     }
 
 
