@@ -247,7 +247,7 @@
   function focusTarget(f) {
     var pane = f.pane && document.getElementById(f.pane);
     function byKey(key) {
-      var sel = '[data-focus="' + key + '"]:not([disabled])';
+      var sel = '[data-focus="' + key + '"]:not([disabled]), [data-focus^="' + key + ':"]:not([disabled])';
       return (pane && pane.querySelector(sel)) || document.querySelector(sel);
     }
     function firstIn(id) {
@@ -298,11 +298,18 @@
       held: text("#held-h .count")
     };
   }
+  // An action's answer and the pushes it causes arrive as several messages within a moment:
+  // they are gathered into one announcement.
+  var toAnnounce = [], announceTimer = null;
   function announce(parts) {
     var region = document.getElementById("console-announce");
     if (!region || !parts.length) return;
-    region.textContent = "";
-    setTimeout(function () { region.textContent = parts.join(" "); }, 50);
+    toAnnounce = toAnnounce.concat(parts);
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(function () {
+      region.textContent = toAnnounce.join(" ");
+      toAnnounce = [];
+    }, 250);
   }
   function consoleAfterMessage() {
     if (!isConsole()) return;
