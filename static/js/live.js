@@ -221,17 +221,19 @@
   // #console-vote, ...), and with them the control that had focus, which would leave focus
   // on <body>. The focused control is remembered (its data-focus name, its list item, the
   // item after it, its pane); when a push has removed it, focus goes to the same control in
-  // the new pane, else its successor (the control that replaces it), else its item (a
-  // question moved to another column), else the next item, else the pane's heading.
+  // the new pane, else its successor there (the control that replaces it), else its item (a
+  // question moved to another column), else the next item, else the same control elsewhere,
+  // else the pane's heading.
   var SUCCESSOR = {
     poll_open: ["poll_close"], poll_close: ["poll_reveal", "poll_decide"],
     poll_reveal: ["poll_decide"], poll_decide: ["poll_open"], poll_runoff: ["poll_close"],
     poll_show_bars: ["poll_hide_bars"], poll_hide_bars: ["poll_show_bars"],
-    stage_next: ["stage_previous"], stage_previous: ["stage_next"], stage_goto: ["stage_next"]
+    screen_show: ["screen_show"], stage_next: ["stage_previous"],
+    stage_previous: ["stage_next"], stage_goto: ["stage_next"]
   };
-  // Queue actions move the item to another list: the next item of the queue comes first.
-  var QUEUE = { question_approve: true, question_hide: true, question_answered: true,
-    board_approve: true, board_hide: true };
+  // Working through a queue (approving or hiding what waits, marking live questions
+  // answered) moves the item to another list: the next item of the queue comes first.
+  var WAITING = "#console-held, [aria-labelledby='queue-pending'], [aria-labelledby='queue-live']";
   var lastFocus = null;
   function isConsole() { return document.body && document.body.classList.contains("console"); }
   function focusNote(el) {
@@ -240,27 +242,31 @@
     var next = item && item.nextElementSibling;
     lastFocus = {
       el: el, key: el.getAttribute("data-focus"), item: item ? item.id : null,
-      next: next && next.id ? next.id : null, pane: pane ? pane.id : null
+      next: next && next.id ? next.id : null, pane: pane ? pane.id : null,
+      queue: !!(item && item.closest(WAITING))
     };
   }
   document.addEventListener("focusin", function (event) { focusNote(event.target); });
   function focusTarget(f) {
     var pane = f.pane && document.getElementById(f.pane);
-    function byKey(key) {
+    function byKey(key, anywhere) {
       var sel = '[data-focus="' + key + '"]:not([disabled]), [data-focus^="' + key + ':"]:not([disabled])';
-      return (pane && pane.querySelector(sel)) || document.querySelector(sel);
+      return anywhere ? document.querySelector(sel) : pane && pane.querySelector(sel);
     }
     function firstIn(id) {
       var el = id && document.getElementById(id);
       return el && el.querySelector("button:not([disabled]), a[href]");
     }
     var action = (f.key || "").split(":")[0], tries = [];
-    if (QUEUE[action] === true) tries.push(function () { return firstIn(f.next); });
+    if (f.queue && action !== "question_on_screen") {
+      tries.push(function () { return firstIn(f.next); });
+    }
     if (f.key) tries.push(function () { return byKey(f.key); });
     (SUCCESSOR[action] || []).forEach(function (key) {
       tries.push(function () { return byKey(key); });
     });
     tries.push(function () { return firstIn(f.item); }, function () { return firstIn(f.next); });
+    if (f.key) tries.push(function () { return byKey(f.key, true); });
     tries.push(function () { return pane && pane.querySelector("h2[tabindex]"); });
     for (var i = 0; i < tries.length; i++) {
       var el = tries[i]();
@@ -281,7 +287,7 @@
     var f = lastFocus;
     try {
       sessionStorage.setItem("console-focus", JSON.stringify(
-        { key: f.key, item: f.item, next: f.next, pane: f.pane }));
+        { key: f.key, item: f.item, next: f.next, pane: f.pane, queue: f.queue }));
     } catch (e) { /* storage refused: focus starts at the top */ }
   }, true);
 
