@@ -70,10 +70,10 @@ def test_console_works_by_keyboard_with_focus_kept_and_changes_announced(
     # Next: the stage pane is replaced by the push; focus stays on Next.
     console.keyboard.press("Enter")
     expect(console.locator("#console-now .now__title")).to_have_text("Welcome and introductions")
+    assert _active(console)["focus"] == "stage_next"
     expect(console.locator("#console-flash")).to_have_text("Moved to the next agenda item.")
     expect(announce).to_contain_text("Moved to the next agenda item.")
     expect(announce).to_contain_text("Now: Welcome and introductions.")
-    assert _active(console)["focus"] == "stage_next"
 
     # Open the vote with Space: "Open the vote" gives way to "Close the vote", which gets focus.
     _tab_to(console, "poll_open")

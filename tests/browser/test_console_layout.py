@@ -89,3 +89,19 @@ def test_a_closed_vote_without_ballots_offers_a_direct_choice_not_a_tie(live_app
     vote.get_by_role("button", name="Choose “System engagement”").click()
     expect(vote.locator(".state")).to_contain_text("Decided: System engagement")
     expect(console.locator("#console-flash")).to_have_text("The theme is decided.")
+
+
+def test_console_at_200_percent_zoom_stacks_its_panes_without_sideways_scroll(
+    live_app, new_laptop
+):
+    # 1366x768 at 200% zoom lays out as 683x384 CSS pixels.
+    code = workshop_copy(live_app, "PANE3")
+    console = new_laptop(683, 384)
+    log_in(console, live_app, f"/s/{code}/console/")
+    expect(console.locator("[data-live-status]")).to_have_text("Live")
+
+    assert _page_scrolls(console)["x"] == 0
+    boxes = [console.locator(s).bounding_box() for s in ("#console-stage", "#console-vote")]
+    assert boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"]  # one pane under the other
+    assert axe_violations(console) == []
+    screenshot(console, "console-layout-200-percent")
