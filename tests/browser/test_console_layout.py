@@ -101,7 +101,10 @@ def test_console_at_200_percent_zoom_stacks_its_panes_without_sideways_scroll(
     expect(console.locator("[data-live-status]")).to_have_text("Live")
 
     assert _page_scrolls(console)["x"] == 0
-    boxes = [console.locator(s).bounding_box() for s in ("#console-stage", "#console-vote")]
-    assert boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"]  # one pane under the other
+    stage_bottom, vote_top = console.evaluate(
+        """() => [document.getElementById("console-stage").getBoundingClientRect().bottom,
+                  document.getElementById("console-vote").getBoundingClientRect().top]"""
+    )
+    assert vote_top >= stage_bottom  # one pane under the other
     assert axe_violations(console) == []
     screenshot(console, "console-layout-200-percent")
