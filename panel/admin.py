@@ -126,17 +126,21 @@ class QuestionAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
 @admin.register(BoardPost)
 class BoardPostAdmin(ServiceActionsMixin, admin.ModelAdmin):
-    list_display = ["text", "kind", "theme", "workshop", "hidden", "created_at"]
-    list_filter = ["kind", "hidden", "workshop"]
+    list_display = ["text", "kind", "theme", "workshop", "held", "hidden", "created_at"]
+    list_filter = ["kind", "held", "hidden", "workshop"]
     list_select_related = ["workshop", "theme"]
     search_fields = ["text"]
-    actions = ["hide"]
+    actions = ["approve", "hide"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.action(description="Approve: show on the board", permissions=["view"])
+    def approve(self, request, queryset):
+        self.run_service(request, queryset, services.board_post_approve, "approved.", arg="post")
 
     @admin.action(description="Hide from the board", permissions=["view"])
     def hide(self, request, queryset):

@@ -139,7 +139,9 @@ class Upvote(models.Model):
 
 
 class BoardPost(models.Model):
-    """A participant's view of an opportunity or a challenge, shown on the board."""
+    """A participant's view of an opportunity or a challenge, shown on the board (once
+    approved, when the workshop moderates views). Held and hidden change only through
+    panel.services."""
 
     class Kind(models.TextChoices):
         OPPORTUNITY = "opportunity", "Opportunity"
@@ -161,6 +163,13 @@ class BoardPost(models.Model):
         "evidence.Theme", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     hidden = models.BooleanField(default=False)
+    held = models.BooleanField(
+        default=False,
+        help_text=(
+            "Waiting for the facilitator's approval (the workshop moderates views): only its "
+            "poster and the console see it."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     key = models.CharField(
         max_length=64,

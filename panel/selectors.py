@@ -80,18 +80,30 @@ def question_get(*, workshop_id: int, pk: int | None) -> Question | None:
 def board_posts(*, workshop_id: int, theme_id: int | None = None) -> dict[str, list[BoardPost]]:
     """Visible posts, newest first, in two columns. Once a theme is decided: that theme's
     posts and the general ones (posted without a theme), not those on other themes."""
-    posts = BoardPost.objects.filter(workshop_id=workshop_id, hidden=False).select_related("theme")
+    posts = BoardPost.objects.filter(workshop_id=workshop_id, hidden=False, held=False)
+    posts = posts.select_related("theme")
     if theme_id:
         posts = posts.filter(Q(theme_id=theme_id) | Q(theme__isnull=True))
     posts = list(posts[: LIST_LIMIT * 2])
     return {kind: [p for p in posts if p.kind == kind] for kind in BoardPost.Kind.values}
 
 
-def board_posts_all(*, workshop_id: int) -> list[BoardPost]:
-    """Every post, hidden ones included, for the console."""
-    return list(
-        BoardPost.objects.filter(workshop_id=workshop_id).select_related("theme")[:LIST_LIMIT]
+def board_posts_console(*, workshop_id: int) -> tuple[list[BoardPost], list[BoardPost]]:
+    """The console's views in one query: those waiting for approval (oldest first, as a
+    queue), and the rest, hidden ones included (newest first)."""
+    rows = list(
+        BoardPost.objects.filter(workshop_id=workshop_id).select_related("theme")[: LIST_LIMIT * 2]
     )
+    held = [p for p in rows if p.held]
+    held.reverse()
+    return held[:LIST_LIMIT], [p for p in rows if not p.held][:LIST_LIMIT]
+
+
+def board_posts_held_of(*, attendee_id: int | None) -> list[BoardPost]:
+    """This attendee's views still waiting for approval (none without an attendee)."""
+    if not attendee_id:
+        return []
+    return list(BoardPost.objects.filter(attendee_id=attendee_id, held=True))
 
 
 def questions_pending_of(*, attendee_id: int | None) -> list[Question]:

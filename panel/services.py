@@ -93,6 +93,12 @@ def _create_once(model, attendee: Attendee, key: str, **fields):
         return earlier, False
 
 
+def _moderates(workshop: Workshop, field: str) -> bool:
+    """The workshop's moderation switch as it stands in the database: a socket holds the
+    workshop it connected with, and admin may have changed the switch since."""
+    return bool(Workshop.objects.filter(pk=workshop.pk).values_list(field, flat=True).first())
+
+
 def _theme(workshop: Workshop, theme_id: int | None) -> Theme | None:
     if not theme_id:
         return None
@@ -133,7 +139,7 @@ def question_submit(
         if panellist is None:
             raise ValidationError("Choose a panellist from the list.")
     _rate_limit(Question, attendee, QUESTIONS_PER_MINUTE, "questions")
-    moderated = workshop.moderate_questions
+    moderated = _moderates(workshop, "moderate_questions")
     question, new = _create_once(
         Question,
         attendee,
@@ -271,8 +277,9 @@ def board_post_submit(
     theme_id: int | None,
     key: str = "",
 ) -> BoardPost:
-    """A view on an opportunity or a challenge; shown on the board at once. A view this
-    attendee already sent under `key` is returned as it is (a resend)."""
+    """A view on an opportunity or a challenge: held for approval when the workshop
+    moderates views, else shown on the board at once. A view this attendee already sent
+    under `key` is returned as it is (a resend)."""
     attendee = _attendee(workshop, attendee_id)
     if earlier := _sent_before(BoardPost, attendee, key):
         return earlier
@@ -282,23 +289,42 @@ def board_post_submit(
     theme = _theme(workshop, theme_id)
     _rate_limit(BoardPost, attendee, POSTS_PER_MINUTE, "views")
     post, new = _create_once(
-        BoardPost, attendee, key, workshop=workshop, kind=kind, text=text, theme=theme
-    )
+        BoardPost, attendee, key, workshop=workshop, kind=kind, text=text, theme=theme,
+        held=_moderates(workshop, "moderate_views"),
+    )  # fmt: skip
     if new:
         _panel_touch(workshop.pk, audience=True)
     return post
 
 
+def _lock_post(post: BoardPost | int) -> BoardPost:
+    pk = post.pk if isinstance(post, BoardPost) else post
+    found = BoardPost.objects.select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise ValidationError("That view no longer exists.")
+    return found
+
+
+@transaction.atomic
+def board_post_approve(*, post: BoardPost | int) -> BoardPost:
+    """held or hidden → shown on the board, to every phone and the projector."""
+    post = _lock_post(post)
+    if not (post.held or post.hidden):
+        raise ValidationError("That view is already on the board.")
+    post.held = post.hidden = False
+    post.save(update_fields=["held", "hidden"])
+    _panel_touch(post.workshop_id)
+    return post
+
+
 @transaction.atomic
 def board_post_hide(*, post: BoardPost | int) -> BoardPost:
-    pk = post.pk if isinstance(post, BoardPost) else post
-    post = BoardPost.objects.select_for_update().filter(pk=pk).first()
-    if post is None:
-        raise ValidationError("That view no longer exists.")
+    """shown or held → hidden: off the board, and out of the approval queue."""
+    post = _lock_post(post)
     if post.hidden:
         raise ValidationError("That view is already hidden.")
-    post.hidden = True
-    post.save(update_fields=["hidden"])
+    post.hidden, post.held = True, False
+    post.save(update_fields=["hidden", "held"])
     _panel_touch(post.workshop_id)
     return post
 

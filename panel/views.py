@@ -7,6 +7,7 @@ from panel.models import TEXT_LIMIT, Person
 from panel.selectors import (
     attendee_marks,
     board_posts,
+    board_posts_held_of,
     people_by_role,
     person_get,
     questions_pending_of,
@@ -86,6 +87,7 @@ def phone_board(request, *, workshop):
         tab="board",
         board=board_posts(workshop_id=workshop.pk, theme_id=theme_id),
         board_theme=snap.chosen_theme,
+        held=board_posts_held_of(attendee_id=request.attendee_id),
     )
     return render(request, "panel/phone/board.html", context)
 

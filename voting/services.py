@@ -122,10 +122,11 @@ def _set_decided(poll: Poll, *, theme_id: int, by: str) -> None:
 def poll_decide(*, poll: Poll | int, theme_id: int | None = None) -> Poll:
     """closed → decided.
 
-    With a single leader, that theme wins by majority (a theme_id, if given, must be it).
-    With a tie under the casting rule, theme_id must name one of the tied themes. With a
-    tie under the run-off rule, refuses: start the run-off instead. Deciding a run-off also
-    decides the vote it settles.
+    With no ballots at all, nothing is tied: theme_id must name one of the vote's themes,
+    the facilitator's choice, whatever the tie rule. With a single leader, that theme wins
+    by majority (a theme_id, if given, must be it). With a tie under the casting rule,
+    theme_id must name one of the tied themes. With a tie under the run-off rule, refuses:
+    start the run-off instead. Deciding a run-off also decides the vote it settles.
     """
     poll = _lock(poll)
     if poll.state != Poll.State.CLOSED:
@@ -134,8 +135,15 @@ def poll_decide(*, poll: Poll | int, theme_id: int | None = None) -> Poll:
             if poll.state == Poll.State.DECIDED
             else "Close the vote before deciding."
         )
-    leaders = poll_tally(poll_id=poll.pk).leaders
-    if len(leaders) == 1:
+    tally = poll_tally(poll_id=poll.pk)
+    leaders = tally.leaders
+    if tally.total == 0:
+        if theme_id is None:
+            raise ValidationError("Nobody voted: choose the theme.")
+        if theme_id not in leaders:  # with no ballots, every option
+            raise ValidationError("Choose one of the vote's themes.")
+        _set_decided(poll, theme_id=theme_id, by=Poll.DecidedBy.CASTING)
+    elif len(leaders) == 1:
         if theme_id is not None and theme_id != leaders[0]:
             raise ValidationError("Another theme has the most votes; it wins outright.")
         _set_decided(poll, theme_id=leaders[0], by=Poll.DecidedBy.MAJORITY)
@@ -166,7 +174,10 @@ def poll_runoff_start(*, poll: Poll | int) -> Poll:
         raise ValidationError("This vote settles a tie by the facilitator's choice, not a run-off.")
     if Poll.objects.filter(runoff_of=poll).exists():
         raise ValidationError("The run-off has already started.")
-    leaders = poll_tally(poll_id=poll.pk).leaders
+    tally = poll_tally(poll_id=poll.pk)
+    if tally.total == 0:
+        raise ValidationError("Nobody voted, so nothing is tied: choose the theme directly.")
+    leaders = tally.leaders
     if len(leaders) < 2:
         raise ValidationError("The vote is not tied: decide it directly.")
     runoff = Poll.objects.create(

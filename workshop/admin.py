@@ -59,6 +59,7 @@ class WorkshopAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "subtitle", ("date", "start_time"), "venue", "join_code"]}),
         ("What attendees read first", {"fields": ["description", "pre_reading"]}),
+        ("Moderation", {"fields": ["moderate_questions", "moderate_views"]}),
         ("Links", {"fields": ["phone_link", ("created_at", "updated_at")]}),
     ]
     inlines = [AgendaItemInline]

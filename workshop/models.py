@@ -37,6 +37,14 @@ class Workshop(models.Model):
             "Off: they appear at once (the console can still hide one)."
         ),
     )
+    moderate_views = models.BooleanField(
+        default=False,
+        help_text=(
+            "On: views posted to the opportunities-and-challenges board wait for approval in "
+            "the console before anyone else sees them. Off: they appear at once (the console "
+            "can still hide one)."
+        ),
+    )
     join_code = models.CharField(
         max_length=JOIN_CODE_MAX,
         unique=True,

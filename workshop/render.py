@@ -21,7 +21,8 @@ from django.utils.safestring import mark_safe
 from panel.models import TEXT_LIMIT, Question
 from panel.selectors import (
     board_posts,
-    board_posts_all,
+    board_posts_console,
+    board_posts_held_of,
     question_get,
     questions_queue,
     questions_visible,
@@ -120,10 +121,12 @@ def screen_link_replaced_html() -> str:
 
 
 def console_panel_context(snap: LiveSnapshot) -> dict:
+    held, posts = board_posts_console(workshop_id=snap.workshop.pk)
     return {
         "queue": questions_queue(workshop_id=snap.workshop.pk),
         "statuses": Question.Status.choices,
-        "posts": board_posts_all(workshop_id=snap.workshop.pk),
+        "posts": posts,
+        "held_posts": held,
     }
 
 
@@ -230,6 +233,13 @@ def my_pending(*, items: list[str]) -> str:
 def _my_pending(items: tuple[str, ...]) -> str:
     safe = [mark_safe(item) for item in items]  # rendered by phone_panel_payload's template
     return render_to_string("panel/phone/questions.html#mine", {"pending_items": safe})
+
+
+def my_held_html(*, attendee_id: int) -> tuple[str, bool]:
+    """The attendee's own views waiting for approval (their board page's #my-held), and
+    whether there are any. Read per phone, only on phones that may have some."""
+    held = board_posts_held_of(attendee_id=attendee_id)
+    return render_to_string("panel/phone/board.html#mine", {"held": held}), bool(held)
 
 
 @lru_cache(maxsize=8)

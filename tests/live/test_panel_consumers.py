@@ -144,6 +144,38 @@ async def test_board_post_reaches_phones_and_hiding_removes_it(live_workshop):
         await sock.close()
 
 
+async def test_a_moderated_view_waits_in_the_console_and_reaches_phones_once_approved(
+    live_workshop,
+):
+    live_workshop.moderate_views = True
+    await database_sync_to_async(live_workshop.save)()
+    desk = await console(live_workshop)
+    assert await desk.connect()
+    poster, reader = await phone(live_workshop), await phone(live_workshop)
+    await desk.drain(), await poster.drain(), await reader.drain()
+
+    await poster.send(
+        {"action": "board_post", "kind": "challenge", "text": "Estates are full", "theme": ""}
+    )
+    answer = await poster.receive_all('id="phone-flash"', 'id="my-held"')
+    assert "once the facilitator approves it" in answer
+    assert "Estates are full" in answer.split('id="my-held"')[1]  # its poster sees it waiting
+    console_frame = await desk.receive_until('id="console-held"')
+    assert "Estates are full" in console_frame.split('id="console-held"')[1]
+    await asyncio.sleep(1.2)  # the audience's board pushes come at most once a second
+    for frame in await reader.drain():
+        assert "Estates are full" not in frame
+    post = await database_sync_to_async(BoardPost.objects.get)()
+    await poster.drain()
+
+    await desk.send({"action": "board_approve", "post": str(post.pk)})
+    assert "Estates are full" in await reader.receive_until('id="phone-board"')
+    pushed = await poster.receive_all('id="phone-board"', 'id="my-held"')
+    assert "Estates are full" not in pushed.split('id="my-held"')[1]  # no longer waiting
+    for sock in (desk, poster, reader):
+        await sock.close()
+
+
 async def test_a_question_sent_again_under_its_key_is_answered_and_stored_once(live_workshop):
     asker = await phone(live_workshop)
     await asker.drain()

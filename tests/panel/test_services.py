@@ -3,9 +3,16 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from panel.models import BoardPost, Person, Question, Upvote
-from panel.selectors import board_posts, questions_queue, questions_visible
+from panel.selectors import (
+    board_posts,
+    board_posts_console,
+    board_posts_held_of,
+    questions_queue,
+    questions_visible,
+)
 from panel.services import (
     QUESTIONS_PER_MINUTE,
+    board_post_approve,
     board_post_hide,
     board_post_submit,
     question_approve,
@@ -386,3 +393,89 @@ def test_two_sends_of_one_upvote_at_once_store_one(transactional_db):
     assert (first, second) == (1, 1)
     assert Upvote.objects.count() == 1
     assert LiveState.objects.get(workshop=workshop).panel_version == 2  # the question, the upvote
+
+
+# --- view moderation --------------------------------------------------------------------------
+
+
+def _post(workshop, text="Shared pharmacists", **kwargs):
+    attendee = kwargs.pop("attendee", None) or make_attendee(workshop=workshop)
+    return board_post_submit(
+        workshop=workshop, attendee_id=attendee.pk, kind="opportunity", text=text,
+        theme_id=None, **kwargs,
+    )  # fmt: skip
+
+
+def test_views_are_shown_at_once_unless_the_workshop_moderates_them(db):
+    workshop = make_voting_workshop()
+    assert workshop.moderate_views is False
+    post = _post(workshop)
+    assert post.held is False
+    assert board_posts(workshop_id=workshop.pk)["opportunity"] == [post]
+
+
+def test_a_moderated_view_is_held_seen_only_by_its_poster_and_the_console(db):
+    workshop = make_voting_workshop(moderate_views=True)
+    poster, other = make_attendee(workshop=workshop), make_attendee(workshop=workshop)
+
+    post = _post(workshop, attendee=poster)
+
+    assert post.held is True
+    assert board_posts(workshop_id=workshop.pk)["opportunity"] == []
+    assert board_posts_held_of(attendee_id=poster.pk) == [post]
+    assert board_posts_held_of(attendee_id=other.pk) == []
+    assert board_posts_console(workshop_id=workshop.pk) == ([post], [])
+
+
+def test_approving_a_held_view_puts_it_on_the_board(db):
+    workshop = make_voting_workshop(moderate_views=True)
+    first, second = _post(workshop, text="First"), _post(workshop, text="Second")
+    assert board_posts_console(workshop_id=workshop.pk) == ([first, second], [])  # oldest first
+    version = LiveState.objects.get(workshop=workshop).panel_version
+
+    board_post_approve(post=first)
+
+    first.refresh_from_db()
+    assert (first.held, first.hidden) == (False, False)
+    assert board_posts(workshop_id=workshop.pk)["opportunity"] == [first]
+    assert board_posts_console(workshop_id=workshop.pk) == ([second], [first])
+    assert LiveState.objects.get(workshop=workshop).panel_version == version + 1
+    with pytest.raises(ValidationError, match="already on the board"):
+        board_post_approve(post=first)
+
+
+def test_hiding_a_held_view_takes_it_out_of_the_queue_and_approving_shows_it_again(db):
+    workshop = make_voting_workshop(moderate_views=True)
+    post = _post(workshop)
+
+    board_post_hide(post=post)
+
+    post.refresh_from_db()
+    assert (post.held, post.hidden) == (False, True)
+    assert board_posts_console(workshop_id=workshop.pk) == ([], [post])
+    assert board_posts(workshop_id=workshop.pk)["opportunity"] == []
+    board_post_approve(post=post)
+    assert board_posts(workshop_id=workshop.pk)["opportunity"] == [post]
+
+
+def test_moderation_follows_the_switch_as_saved_not_the_workshop_object_in_hand(db):
+    # A phone's socket holds the workshop it connected with; admin may change it since.
+    workshop = make_voting_workshop(moderate_views=False, moderate_questions=False)
+    in_hand = type(workshop).objects.get(pk=workshop.pk)
+    workshop.moderate_views = workshop.moderate_questions = True
+    workshop.save()
+
+    assert _post(in_hand).held is True
+    assert _ask(in_hand).status == Question.Status.PENDING
+
+
+def test_the_console_reads_its_views_in_one_query(db, django_assert_num_queries):
+    workshop = make_voting_workshop(moderate_views=True)
+    for i in range(6):
+        post = _post(workshop, text=f"V{i}")
+        if i % 2:
+            board_post_approve(post=post)
+    with django_assert_num_queries(1):
+        held, shown = board_posts_console(workshop_id=workshop.pk)
+        assert (len(held), len(shown)) == (3, 3)
+        assert [p.theme for p in held + shown] == [None] * 6

@@ -436,3 +436,29 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
         results = ballots_cast(requests=taps[: size // 2] + changes[size // 2 :])
     assert all(r.ok for r in results)
     assert Ballot.objects.filter(theme=b).count() == size - size // 2
+
+
+# --- a vote nobody voted in -----------------------------------------------------------------
+
+
+def test_a_vote_without_ballots_is_decided_by_the_facilitators_choice_under_either_rule(db):
+    for rule in ("casting", "runoff"):
+        poll = poll_open(workshop=make_voting_workshop(), tie_rule=rule)
+        _, b, _ = _themes(poll)
+        poll_close(poll=poll)
+
+        poll_decide(poll=poll, theme_id=b.pk)
+
+        poll.refresh_from_db()
+        assert (poll.state, poll.decided_theme, poll.decided_by) == ("decided", b, "casting")
+
+
+def test_a_vote_without_ballots_needs_a_theme_and_has_no_runoff(workshop):
+    poll = poll_open(workshop=workshop, tie_rule="runoff")
+    poll_close(poll=poll)
+
+    with pytest.raises(ValidationError, match="Nobody voted: choose the theme"):
+        poll_decide(poll=poll)
+    with pytest.raises(ValidationError, match="nothing is tied"):
+        poll_runoff_start(poll=poll)
+    assert Poll.objects.filter(runoff_of=poll).exists() is False

@@ -1,7 +1,9 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.factories import log_in
+from panel.models import BoardPost
+from panel.services import board_post_submit
+from tests.factories import log_in, make_attendee
 from voting.models import Poll
 from workshop.models import LiveState
 from workshop.services import facilitator_ensure, live_state_ensure
@@ -89,3 +91,30 @@ def test_projector_and_console_query_counts_are_fixed(
     # projector: workshop, secret, live state, agenda, leads, vote, options, tally (3)
     with django_assert_num_queries(10):
         facilitator.get(f"/s/PCN25/screen/{secret}/")
+
+
+def test_console_lists_held_views_and_approves_one_by_form(facilitator, demo_workshop):
+    demo_workshop.moderate_views = True
+    demo_workshop.save()
+    post = board_post_submit(
+        workshop=demo_workshop, attendee_id=make_attendee(workshop=demo_workshop).pk,
+        kind="challenge", text="Estates are full", theme_id=None,
+    )  # fmt: skip
+    body = facilitator.get("/s/PCN25/console/").content.decode()
+    held = body.split('id="console-held"')[1].split("</section>")[0]
+    assert "Estates are full" in held and 'data-focus="board_approve:' in held
+
+    facilitator.post("/s/PCN25/console/action/", {"action": "board_approve", "post": post.pk})
+
+    assert BoardPost.objects.get().held is False
+    body = facilitator.get("/s/PCN25/console/").content.decode()
+    assert "The view is on the board." in body
+    assert "Estates are full" not in body.split('id="console-held"')[1].split("</section>")[0]
+
+
+def test_console_page_has_a_skip_link_first_and_an_announcement_region(facilitator):
+    body = facilitator.get("/s/PCN25/console/").content.decode()
+    first_link = body.index("<a ")
+    assert body[first_link:].startswith('<a class="skip" href="#main">Skip to the console</a>')
+    assert 'id="main" tabindex="-1"' in body
+    assert 'id="console-announce" class="visually-hidden" role="log" aria-live="polite"' in body

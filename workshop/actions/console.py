@@ -33,6 +33,7 @@ CONSOLE_ACTIONS = {
     "question_hide": "The question is hidden.",
     "question_answered": "The question is marked answered.",
     "question_on_screen": "The question is on the projector.",
+    "board_approve": "The view is on the board.",
     "board_hide": "The view is hidden.",
     "screen_secret_renew": "The projector has a new link: open it from here on the projector.",
 }
@@ -59,6 +60,7 @@ class ConsoleActionForm(forms.Form):
             "question_hide": "question",
             "question_answered": "question",
             "question_on_screen": "question",
+            "board_approve": "post",
             "board_hide": "post",
         }
         field = needs.get(data.get("action"))
@@ -132,9 +134,10 @@ def console_action(*, workshop: Workshop, data) -> str:
         }[action](question=question)
     elif action == "screen_secret_renew":
         workshop_services.screen_secret_renew(workshop=workshop)
-    elif action == "board_hide":
+    elif action in ("board_approve", "board_hide"):
         post = BoardPost.objects.filter(workshop=workshop, pk=d["post"]).first()
         if post is None:
             raise ValidationError("That view is not in this workshop.")
-        panel.board_post_hide(post=post)
+        service = panel.board_post_approve if action == "board_approve" else panel.board_post_hide
+        service(post=post)
     return CONSOLE_ACTIONS[action]

@@ -50,6 +50,7 @@ QUESTION_PENDING = "Question sent. It will appear once the facilitator approves 
 UPVOTED = "Upvoted."
 UNVOTED = "Upvote taken back."
 POSTED = "Thank you: your view is on the board."
+POSTED_HELD = "Thank you. Your view will appear on the board once the facilitator approves it."
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class PhoneOutcome:
     question: Question | None = None
     question_id: int | None = None
     votes: int | None = None
+    held: bool = False  # a view waiting for the facilitator's approval
 
 
 def phone_action_check(
@@ -104,11 +106,12 @@ def phone_action(
         message = QUESTION_PENDING if pending else QUESTION_SENT
         return PhoneOutcome(action=action, message=message, question=question)
     if action == BOARD_POST:
-        board_post_submit(
+        post = board_post_submit(
             workshop=workshop, attendee_id=attendee_id, kind=d["kind"], text=d["text"],
             theme_id=d["theme"], key=d["key"],
         )  # fmt: skip
-        return PhoneOutcome(action=action, message=POSTED)
+        message = POSTED_HELD if post.held else POSTED
+        return PhoneOutcome(action=action, message=message, held=post.held)
     service = question_upvote if action == QUESTION_UPVOTE else question_unvote
     votes = service(workshop=workshop, question_id=d["question"], attendee_id=attendee_id)
     return PhoneOutcome(

@@ -46,7 +46,7 @@ class ConsoleConsumer(LiveConsumer):
             "stage_next", "stage_previous", "stage_goto", "screen_show", "poll_open",
             "poll_close", "poll_show_bars", "poll_hide_bars", "poll_reveal", "poll_decide",
             "poll_runoff", "question_approve", "question_hide", "question_answered",
-            "question_on_screen", "board_hide", "screen_secret_renew",
+            "question_on_screen", "board_approve", "board_hide", "screen_secret_renew",
             "screen_countdown_on", "screen_countdown_off",
         }
     )  # fmt: skip

@@ -23,7 +23,7 @@ from workshop.live.coalesce import coalescer
 from workshop.live.consumers.base import JOIN_FIRST, REPLACED, LiveConsumer
 from workshop.live.groups import Surface
 from workshop.live.phone_state import phone_state
-from workshop.render import mine_mark, my_pending, text_box, upvote_form
+from workshop.render import mine_mark, my_held_html, my_pending, text_box, upvote_form
 
 
 class PhoneConsumer(LiveConsumer):
@@ -48,6 +48,9 @@ class PhoneConsumer(LiveConsumer):
         self.poll_id, self.choice = state.poll_id, state.choice
         self.panel, self.mine, self.upvoted = state.panel, state.mine, state.upvoted
         self.panel_version = self.panel["version"] if self.panel else 0
+        # Whether this phone may have views waiting for approval: its #my-held is then read
+        # and sent with each board push, until none are left.
+        self.held_watch = self.workshop.moderate_views
         replaced = presence.phone_connected(self.workshop.pk, self.attendee_id, self)
         coalescer().mark_presence(workshop_id=self.workshop.pk)
         if replaced is not None:
@@ -68,6 +71,11 @@ class PhoneConsumer(LiveConsumer):
         ]
         mine_pending = [pending[str(q)] for q in sorted(self.mine) if str(q) in pending]
         patch.append(my_pending(items=mine_pending))
+        if self.held_watch:
+            held_html, self.held_watch = await database_sync_to_async(my_held_html)(
+                attendee_id=self.attendee_id
+            )
+            patch.append(held_html)
         await self.send(text_data=panel["html"] + "".join(patch))
 
     async def panel_lists_changed(self, event):
@@ -114,6 +122,12 @@ class PhoneConsumer(LiveConsumer):
         elif outcome.action == BOARD_POST:
             await self.tell(outcome.message)
             await self.send(text_data=text_box("p"))
+            if outcome.held:
+                self.held_watch = True
+                held_html, _ = await database_sync_to_async(my_held_html)(
+                    attendee_id=self.attendee_id
+                )
+                await self.send(text_data=held_html)
         else:
             pressed = outcome.action == QUESTION_UPVOTE
             (self.upvoted.add if pressed else self.upvoted.discard)(outcome.question_id)
