@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from evidence.models import Finding, Report, Theme
-from workshop.admin import parent_workshop_id
+from workshop.admin import ContentAdminMixin, parent_workshop_id
 
 
 class FindingInline(admin.TabularInline):
@@ -18,7 +18,7 @@ class FindingInline(admin.TabularInline):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["title", "workshop", "position", "finding_count"]
     list_filter = ["workshop"]
     list_select_related = ["workshop"]
@@ -36,7 +36,7 @@ class ThemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "publisher", "published", "workshop", "cited_by"]
     list_filter = ["workshop", "year"]
     list_select_related = ["workshop"]

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from panel import services
 from panel.models import BoardPost, Person, Question
-from workshop.admin import ServiceActionsMixin
+from workshop.admin import ContentAdminMixin, ServiceActionsMixin
 
 
 class PersonForm(forms.ModelForm):
@@ -40,7 +40,7 @@ class PersonForm(forms.ModelForm):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(ContentAdminMixin, admin.ModelAdmin):
     form = PersonForm
     list_display = [
         "name",

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from panel.models import Person
 from workshop.models import AgendaItem, Workshop
-from workshop.services import join_code_unused
+from workshop.services import content_save, join_code_unused
 
 
 class ServiceActionsMixin:
@@ -21,6 +21,26 @@ class ServiceActionsMixin:
                 self.message_user(request, f"“{obj}”: {' '.join(error.messages)}", messages.ERROR)
             else:
                 self.message_user(request, f"“{obj}”: {done}", messages.SUCCESS)
+
+
+class ContentAdminMixin:
+    """Organisers' edits, deletions and inline rows are saved through
+    workshop.services.content_save, which redraws every surface of the workshop after
+    commit: phones, projector and consoles show an edit at once, live and on reload."""
+
+    def save_model(self, request, obj, form, change):
+        content_save(saved=[obj])
+
+    def delete_model(self, request, obj):
+        content_save(deleted=[obj])
+
+    def delete_queryset(self, request, queryset):
+        content_save(deleted=list(queryset))
+
+    def save_formset(self, request, form, formset, change):
+        saved = formset.save(commit=False)
+        content_save(saved=saved, deleted=formset.deleted_objects)
+        formset.save_m2m()
 
 
 def parent_workshop_id(request) -> str | None:
@@ -42,7 +62,7 @@ class AgendaItemInline(admin.StackedInline):
 
 
 @admin.register(Workshop)
-class WorkshopAdmin(admin.ModelAdmin):
+class WorkshopAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "join_code",
