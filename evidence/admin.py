@@ -1,14 +1,23 @@
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 
 from evidence.models import Finding, Report, Theme
-from workshop.admin import parent_workshop_id
+from workshop.admin import ContentAdminMixin, NextPositionFormSet, parent_workshop_id
 
 
 class FindingInline(admin.TabularInline):
+    """One line per finding, narrow enough for a laptop's width; a new one goes last."""
+
     model = Finding
+    formset = NextPositionFormSet
     extra = 1
     fields = ["position", "text", "report", "location"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 60})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 14})},
+    }
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Only the reports of the theme's own workshop can be cited.
@@ -18,7 +27,7 @@ class FindingInline(admin.TabularInline):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["title", "workshop", "position", "finding_count"]
     list_filter = ["workshop"]
     list_select_related = ["workshop"]
@@ -36,7 +45,7 @@ class ThemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ContentAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "publisher", "published", "workshop", "cited_by"]
     list_filter = ["workshop", "year"]
     list_select_related = ["workshop"]

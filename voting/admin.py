@@ -11,10 +11,13 @@ class PollAdmin(ServiceActionsMixin, admin.ModelAdmin):
     """Votes are run from the console; admin shows them and offers the same transitions,
     through the same services."""
 
+    # The question is the same on most votes ("Which theme should the panel discuss?"): the
+    # list leads with when each vote opened, and the question is on the vote's own page.
     list_display = [
-        "question", "workshop", "state", "tie_rule", "ballot_count", "decided_theme",
-        "decided_by", "opened_at",
+        "opened", "workshop", "state", "tie_rule", "ballot_count", "decided_theme",
+        "decided_by",
     ]  # fmt: skip
+    list_display_links = ["opened"]
     list_filter = ["state", "workshop"]
     list_select_related = ["workshop", "decided_theme"]
     readonly_fields = [f.name for f in Poll._meta.fields] + ["option_list"]
@@ -29,6 +32,10 @@ class PollAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_ballots=Count("ballots"))
+
+    @admin.display(description="Vote opened", ordering="opened_at")
+    def opened(self, obj):
+        return obj.opened_at or "Not opened yet"
 
     @admin.display(description="Ballots", ordering="_ballots")
     def ballot_count(self, obj):

@@ -4,13 +4,14 @@ import datetime
 import math
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from evidence.models import Finding, Report, Theme
@@ -378,3 +379,49 @@ def screen_countdown_show(*, workshop: Workshop, show: bool) -> LiveState:
         state.screen_countdown = show
         live_state_touch(state=state)
     return state
+
+
+# --- Content edited by organisers ---------------------------------------------------------------
+# Phones are sent their card and lists from caches keyed by LiveState.version and panel_version
+# (workshop.render), in every worker. An edit that left both versions alone would go on being
+# served from there, live and on reload, while pages read straight from the database changed:
+# so every saved edit moves both versions on and is announced like any other change.
+
+
+def content_workshop_id(obj: models.Model) -> int | None:
+    """The workshop a piece of content belongs to (a workshop, an agenda item, a theme, a
+    finding, a report, a person or a poll)."""
+    if isinstance(obj, Workshop):
+        return obj.pk
+    if isinstance(obj, Finding):
+        return Theme.objects.filter(pk=obj.theme_id).values_list("workshop_id", flat=True).first()
+    return getattr(obj, "workshop_id", None)
+
+
+@transaction.atomic
+def content_changed(*, workshop_id: int) -> None:
+    """Every surface of the workshop redraws from the database: the live version and, once
+    questions or views exist, the panel version move on, and the change is announced."""
+    state = live_state_lock(workshop_id=workshop_id)  # locked: the increments cannot race
+    if state.panel_version:
+        state.panel_version += 1  # the state push sends the lists too (live.broadcast)
+    live_state_touch(state=state)
+
+
+@transaction.atomic
+def content_save(
+    *, saved: Iterable[models.Model] = (), deleted: Iterable[models.Model] = ()
+) -> None:
+    """Save organisers' edits (admin's forms and inlines, already validated there) and
+    delete what they removed, then redraw every surface of each workshop touched, once.
+    A deleted workshop takes its surfaces with it: there is nothing left to redraw."""
+    workshop_ids = []
+    for obj in saved:
+        obj.save()
+        workshop_ids.append(content_workshop_id(obj))
+    for obj in deleted:
+        workshop_ids.append(None if isinstance(obj, Workshop) else content_workshop_id(obj))
+        obj.delete()
+    for workshop_id in dict.fromkeys(workshop_ids):
+        if workshop_id is not None and Workshop.objects.filter(pk=workshop_id).exists():
+            content_changed(workshop_id=workshop_id)

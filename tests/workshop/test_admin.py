@@ -183,3 +183,27 @@ def test_non_staff_cannot_reach_admin(client, db):
 def test_workshop_view_on_site_is_the_phone_page(db):
     workshop = make_workshop(join_code="VIEWS", date=datetime.date(2026, 1, 1))
     assert workshop.get_absolute_url() == "/j/VIEWS/"
+
+
+def test_theme_renamed_in_admin_during_an_open_vote_is_what_a_phone_is_sent(organiser_client):
+    from voting.services import poll_open
+    from workshop.live.phone_state import phone_state
+
+    workshop = make_workshop(join_code="ADMNE")
+    theme = make_theme(workshop=workshop, title="Old name")
+    make_theme(workshop=workshop, title="Other", position=1)
+    poll_open(workshop=workshop)
+    assert "Old name" in phone_state(workshop_id=workshop.pk, attendee_id=None).variants[""]
+    data = {
+        "workshop": str(workshop.pk),
+        "title": "New name",
+        "position": "0",
+        "description": "",
+        **_inline_management("findings", 0),
+    }
+
+    response = organiser_client.post(f"/admin/evidence/theme/{theme.pk}/change/", data)
+
+    assert response.status_code == 302
+    card = phone_state(workshop_id=workshop.pk, attendee_id=None).variants[""]
+    assert "New name" in card and "Old name" not in card
