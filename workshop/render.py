@@ -170,7 +170,12 @@ def phone_panel_payload(snap: LiveSnapshot) -> dict:
     """The question lists (both sorts) and the board, rendered once for every phone, with
     what each phone needs to patch in its own marks: vote counts and pending items."""
     workshop_id, code = snap.workshop.pk, snap.workshop.join_code
-    base = {"code": code, "mine": set(), "upvoted": set()}
+    base = {
+        "code": code,
+        "mine": set(),
+        "upvoted": set(),
+        "moderated": snap.workshop.moderate_questions,
+    }
     html = []
     votes = {}
     for sort in ("top", "new"):

@@ -153,6 +153,43 @@
     if (out) out.textContent = left + " character" + (left === 1 ? "" : "s") + " left";
   });
 
+  // Phone forms after an answer. A message answers the last thing sent: it goes when the
+  // phone sends the next one, and a success message goes when the session moves on (a card
+  // with a new version). A text the server took comes back as an emptied box (#q-text,
+  // #p-text): the rest of that form goes back to its defaults too, so the next question is
+  // not addressed to the same panellist, nor the next view filed under the same kind.
+  function phoneFlashClear(all) {
+    var flash = document.getElementById("phone-flash");
+    if (!flash) return;
+    if (all || flash.classList.contains("flash--ok")) flash.textContent = "";
+    else flash.querySelectorAll(".flash__success").forEach(function (p) { p.remove(); });
+  }
+  function formDefaults(form) {
+    if (!form) return;
+    form.querySelectorAll("select option").forEach(function (o) { o.selected = o.defaultSelected; });
+    form.querySelectorAll("select").forEach(function (s) {
+      if (!s.querySelector("option[selected]")) s.selectedIndex = 0;
+    });
+    form.querySelectorAll("input[type=radio], input[type=checkbox]").forEach(function (i) {
+      i.checked = i.defaultChecked;
+    });
+  }
+  var cardVersion = null;
+  document.addEventListener("submit", function (event) {
+    if (document.body.classList.contains("phone") && event.target.hasAttribute("ws-send")) {
+      phoneFlashClear(true);
+    }
+  }, true);
+  document.addEventListener("htmx:wsAfterMessage", function (event) {
+    var message = (event.detail || {}).message || "";
+    if (message.indexOf('id="q-text"') >= 0) formDefaults(document.getElementById("ask-form"));
+    if (message.indexOf('id="p-text"') >= 0) formDefaults(document.getElementById("post-form"));
+    var card = message.indexOf('id="phone-live"') >= 0 && document.getElementById("phone-live");
+    if (!card) return;
+    if (cardVersion !== null && card.dataset.version !== cardVersion) phoneFlashClear(false);
+    cardVersion = card.dataset.version;
+  });
+
   // Console countdown: the server renders the text; this keeps it moving between pushes.
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   setInterval(function () {
