@@ -91,9 +91,7 @@ def test_a_closed_vote_without_ballots_offers_a_direct_choice_not_a_tie(live_app
     expect(console.locator("#console-flash")).to_have_text("The theme is decided.")
 
 
-def test_console_at_200_percent_zoom_stacks_its_panes_without_sideways_scroll(
-    live_app, new_laptop
-):
+def test_console_at_200_percent_zoom_stacks_its_panes_without_sideways_scroll(live_app, new_laptop):
     # 1366x768 at 200% zoom lays out as 683x384 CSS pixels.
     code = workshop_copy(live_app, "PANE3")
     console = new_laptop(683, 384)
