@@ -63,6 +63,16 @@ def test_console_shows_current_item_vote_and_question_queue_together_at_1366x768
     assert axe_violations(console) == []
     screenshot(console, "console-layout-1366x768")
 
+    # Ballots coming in change the turnout but are not announced: only state changes are.
+    announce = console.locator("#console-announce")
+    expect(announce).to_contain_text("2 questions waiting for approval.")
+    before = announce.text_content()
+    phone.goto(f"{live_app.url}/j/{code}/")
+    phone.get_by_role("button", name="System engagement").tap()
+    expect(console.locator("#turnout")).to_contain_text("1 ballot")
+    console.wait_for_timeout(600)  # longer than the announcement's gathering
+    assert announce.text_content() == before
+
 
 def test_a_closed_vote_without_ballots_offers_a_direct_choice_not_a_tie(live_app, new_laptop):
     code = workshop_copy(live_app, "ZER22")
