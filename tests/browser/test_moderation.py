@@ -4,16 +4,16 @@ approved it reaches the projector's board and every phone."""
 
 from playwright.sync_api import expect
 
-from tests.browser.workshops import log_in, workshop_copy
+from tests.browser.workshops import log_in, own_workshop_fixture  # noqa: F401 (fixture)
 from tests.chromium import axe_violations, screenshot
 
 VIEW = "Shared back-office staff could free clinicians' time."
 
 
 def test_a_moderated_view_waits_for_approval_then_reaches_projector_and_phones(
-    live_app, new_laptop, new_phone
+    live_app, own_workshop, new_laptop, new_phone
 ):
-    code = workshop_copy(live_app, "MDRT4")
+    code = own_workshop("MDRT4")
     facilitator = new_laptop(1366, 768)
     log_in(facilitator, live_app, "/admin/workshop/workshop/")
 
