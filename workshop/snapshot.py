@@ -79,7 +79,9 @@ class LiveSnapshot:
 
     @property
     def tied(self) -> list[int]:
-        if self.tally and self.poll and self.poll.state == Poll.State.CLOSED:
+        """The themes tied for the lead of a closed vote; none when nobody voted (every theme
+        then has no votes, which is no result rather than a tie)."""
+        if self.tally and self.tally.total and self.poll and self.poll.state == Poll.State.CLOSED:
             leaders = self.tally.leaders
             return leaders if len(leaders) > 1 else []
         return []

@@ -266,7 +266,8 @@
     poll_reveal: ["poll_decide"], poll_decide: ["poll_open"], poll_runoff: ["poll_close"],
     poll_show_bars: ["poll_hide_bars"], poll_hide_bars: ["poll_show_bars"],
     screen_show: ["screen_show"], stage_next: ["stage_previous"],
-    stage_previous: ["stage_next"], stage_goto: ["stage_next"]
+    stage_previous: ["stage_next"], stage_goto: ["stage_next"],
+    screen_secret_renew: ["open_screen"]
   };
   // Working through a queue (approving or hiding what waits, marking live questions
   // answered) moves the item to another list: the next item of the queue comes first.
@@ -284,7 +285,7 @@
     };
   }
   document.addEventListener("focusin", function (event) { focusNote(event.target); });
-  function focusTarget(f) {
+  function focusTarget(f) {  // the candidates, best first
     var pane = f.pane && document.getElementById(f.pane);
     function byKey(key, anywhere) {
       var sel = '[data-focus="' + key + '"]:not([disabled]), [data-focus^="' + key + ':"]:not([disabled])';
@@ -305,18 +306,24 @@
     tries.push(function () { return firstIn(f.item); }, function () { return firstIn(f.next); });
     if (f.key) tries.push(function () { return byKey(f.key, true); });
     tries.push(function () { return pane && pane.querySelector("h2[tabindex]"); });
+    tries.push(function () { return document.getElementById("main"); });
+    return tries;
+  }
+  // Focuses the first candidate that can take focus (one in a closed <details> cannot).
+  function focusFirst(f) {
+    var tries = focusTarget(f);
     for (var i = 0; i < tries.length; i++) {
       var el = tries[i]();
-      if (el) return el;
+      if (!el) continue;
+      el.focus();
+      if (document.activeElement === el) return;
     }
-    return document.getElementById("main");
   }
   function focusRestore() {
     if (!lastFocus || lastFocus.el.isConnected) return;
     var active = document.activeElement;
     if (active && active !== document.body && active.isConnected) return;
-    var el = focusTarget(lastFocus);
-    if (el) el.focus();
+    focusFirst(lastFocus);
   }
   // The HTTP fallback reloads the page: the control is remembered across it.
   window.addEventListener("submit", function (event) {
@@ -395,10 +402,7 @@
       saved = JSON.parse(sessionStorage.getItem("console-focus") || "null");
       sessionStorage.removeItem("console-focus");
     } catch (e) { saved = null; }
-    if (saved) {
-      var el = focusTarget(saved);
-      if (el) el.focus();
-    }
+    if (saved) focusFirst(saved);
   });
 
   // A phone that has not joined the workshop yet (no attendee cookie; the page says so with

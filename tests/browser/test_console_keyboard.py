@@ -4,7 +4,7 @@ live region that says what each action did and what changed."""
 
 from playwright.sync_api import expect
 
-from tests.browser.workshops import log_in, workshop_copy
+from tests.browser.workshops import log_in, own_workshop_fixture  # noqa: F401 (fixture)
 from tests.chromium import axe_violations, screenshot
 
 ACTIVE = """() => {
@@ -41,9 +41,9 @@ def _tab_to(page, focus: str, *, prefix: bool = False, limit: int = 80) -> dict:
 
 
 def test_console_works_by_keyboard_with_focus_kept_and_changes_announced(
-    live_app, new_laptop, new_phone
+    live_app, own_workshop, new_laptop, new_phone
 ):
-    code = workshop_copy(live_app, "KBRD2")
+    code = own_workshop("KBRD2")
     console = new_laptop(1366, 768)
     log_in(console, live_app, f"/s/{code}/console/")
     expect(console.locator("[data-live-status]")).to_have_text("Live")

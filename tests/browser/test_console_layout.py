@@ -3,7 +3,7 @@ queue on screen together, without scrolling; a vote nobody voted in is not a tie
 
 from playwright.sync_api import expect
 
-from tests.browser.workshops import log_in, workshop_copy
+from tests.browser.workshops import log_in, own_workshop_fixture  # noqa: F401 (fixture)
 from tests.chromium import axe_violations, screenshot
 
 REGIONS = ("#console-now", "#console-vote", "#console-questions")
@@ -34,9 +34,9 @@ def _page_scrolls(page) -> dict[str, int]:
 
 
 def test_console_shows_current_item_vote_and_question_queue_together_at_1366x768(
-    live_app, new_laptop, new_phone
+    live_app, own_workshop, new_laptop, new_phone
 ):
-    code = workshop_copy(live_app, "PANE3")
+    code = own_workshop("PANE3")
     console = new_laptop(1366, 768)
     log_in(console, live_app, f"/s/{code}/console/")
     expect(console.locator("[data-live-status]")).to_have_text("Live")
@@ -63,9 +63,21 @@ def test_console_shows_current_item_vote_and_question_queue_together_at_1366x768
     assert axe_violations(console) == []
     screenshot(console, "console-layout-1366x768")
 
+    # Ballots coming in change the turnout but are not announced: only state changes are.
+    announce = console.locator("#console-announce")
+    expect(announce).to_contain_text("2 questions waiting for approval.")
+    before = announce.text_content()
+    phone.goto(f"{live_app.url}/j/{code}/")
+    phone.get_by_role("button", name="System engagement").tap()
+    expect(console.locator("#turnout")).to_contain_text("1 ballot")
+    console.wait_for_timeout(600)  # longer than the announcement's gathering
+    assert announce.text_content() == before
 
-def test_a_closed_vote_without_ballots_offers_a_direct_choice_not_a_tie(live_app, new_laptop):
-    code = workshop_copy(live_app, "ZER22")
+
+def test_a_closed_vote_without_ballots_offers_a_direct_choice_not_a_tie(
+    live_app, own_workshop, new_laptop
+):
+    code = own_workshop("ZER22")
     console = new_laptop(1366, 768)
     log_in(console, live_app, f"/s/{code}/console/")
     expect(console.locator("[data-live-status]")).to_have_text("Live")
@@ -92,10 +104,10 @@ def test_a_closed_vote_without_ballots_offers_a_direct_choice_not_a_tie(live_app
 
 
 def test_console_at_200_percent_zoom_stacks_its_panes_without_sideways_scroll(
-    live_app, new_laptop
+    live_app, own_workshop, new_laptop
 ):
     # 1366x768 at 200% zoom lays out as 683x384 CSS pixels.
-    code = workshop_copy(live_app, "PANE3")
+    code = own_workshop("PANE3")
     console = new_laptop(683, 384)
     log_in(console, live_app, f"/s/{code}/console/")
     expect(console.locator("[data-live-status]")).to_have_text("Live")

@@ -1,6 +1,8 @@
 """A workshop of a browser test's own: the demo's content under another join code, so that a
-test can open, close and decide votes without changing what the other tests see of PCN25."""
+test can open, close and decide votes without changing what the other tests see of PCN25.
+It is deleted when the test ends: the other tests read "the" workshop and count its ballots."""
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import FACILITATOR
@@ -9,13 +11,27 @@ from tests.processes import ROOT
 DEMO = ROOT / "workshop" / "demo" / "pcn.toml"
 
 
-def workshop_copy(live_app, code: str) -> str:
-    """Loads the demo workshop as `code` (once; a second call leaves it as it is)."""
-    text = DEMO.read_text().replace('join_code = "PCN25"', f'join_code = "{code}"', 1)
-    path = live_app.log.parent / f"{code}.toml"
-    path.write_text(text)
-    live_app.manage("load_demo", "--if-missing", "--file", str(path))
-    return code
+@pytest.fixture(name="own_workshop")
+def own_workshop_fixture(live_app):
+    """Loads the demo workshop under a join code: `code = own_workshop("KBRD2")`. Ask for it
+    before the browser fixtures, so that its pages are closed before it is deleted."""
+    codes = []
+
+    def load(code: str) -> str:
+        text = DEMO.read_text().replace('join_code = "PCN25"', f'join_code = "{code}"', 1)
+        path = live_app.log.parent / f"{code}.toml"
+        path.write_text(text)
+        live_app.manage("load_demo", "--file", str(path))
+        codes.append(code)
+        return code
+
+    yield load
+    for code in codes:
+        live_app.manage(
+            "shell", "--no-imports", "-c",
+            "from workshop.models import Workshop; "
+            f"Workshop.objects.filter(join_code={code!r}).delete()",
+        )  # fmt: skip
 
 
 def log_in(page, live_app, next_url: str) -> None:

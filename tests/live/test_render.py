@@ -97,3 +97,22 @@ def test_results_bars_differ_by_surface_only_in_size_count_style_and_marks(db):
 def test_results_bars_are_left_out_without_a_tally(db):
     assert render_to_string("voting/results.html#bars", {"tally": None}).strip() == ""
     assert "bars" not in console_tally_html(tally=None, phones=0)
+
+
+def test_a_closed_vote_nobody_voted_in_is_not_a_tie_on_console_or_projector(db):
+    workshop = make_voting_workshop()
+    poll = poll_open(workshop=workshop, tie_rule="runoff")
+    poll_close(poll=poll)
+    poll_reveal(poll=poll)
+
+    snap = live_snapshot(workshop_id=workshop.pk)
+
+    assert snap.tied == []
+    console = render_to_string(
+        "workshop/console/console.html#vote", {"snap": snap, "phones": None, "csrf_token": ""}
+    )
+    assert "No ballots were cast" in console and "Tied" not in console
+    assert "Start the run-off" not in console
+    assert console.count('name="action" value="poll_decide"') == 3
+    screen = render_to_string("workshop/screen/screen.html#main", {"snap": snap, "mode": "vote"})
+    assert "A tie" not in screen

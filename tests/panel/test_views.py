@@ -110,6 +110,18 @@ def test_board_post_by_form_shows_on_the_board(phone, demo_workshop):
     assert BoardPost.objects.get().kind == "challenge"
 
 
+def test_a_moderated_view_posted_by_form_waits_for_approval_and_says_so(phone, demo_workshop):
+    demo_workshop.moderate_views = True
+    demo_workshop.save()
+    _post(phone, "/j/PCN25/board/post/", {"kind": "opportunity", "text": "Shared estates"})
+    body = phone.get("/j/PCN25/board/").content.decode()
+    assert "Your view will appear on the board once the facilitator approves it." in body
+    waiting = _element(body, '<section id="my-held"', "</section>")
+    board = _element(body, '<section id="phone-board"', "</section>")
+    assert "Shared estates" in waiting and "Waiting for approval" in waiting
+    assert "Shared estates" not in board
+
+
 def test_forged_question_form_is_refused(phone):
     response = phone.post("/j/PCN25/questions/ask/", {"text": "no token"})
     assert response.status_code == 403
