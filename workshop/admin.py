@@ -90,7 +90,7 @@ class AgendaItemInline(admin.TabularInline):
     fields = ["position", "kind", "minutes", "title", "description", "leads"]
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})},
-        models.CharField: {"widget": forms.TextInput(attrs={"size": 22})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 20})},
     }
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

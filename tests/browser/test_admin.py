@@ -66,6 +66,14 @@ def _sideways(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - innerWidth")
 
 
+def _inline_overflow(page) -> list[int]:
+    """How far each inline table runs past its box (admin scrolls the box sideways)."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.inline-group .wrapper')]"
+        ".map((e) => e.scrollWidth - e.clientWidth)"
+    )
+
+
 def _height(page) -> int:
     return page.evaluate("document.documentElement.scrollHeight")
 
@@ -81,6 +89,7 @@ def test_admin_workshop_page_is_compact_and_links_the_console_and_projector(
 
     assert _height(page) < 3000
     assert _sideways(page) == 0
+    assert _inline_overflow(page) == [0]
     expect(page.get_by_role("link", name="Open the console")).to_have_attribute(
         "href", f"/s/{CODE}/console/"
     )
@@ -100,6 +109,7 @@ def test_admin_findings_fit_the_screen_and_a_new_one_goes_last(live_app, new_lap
     saved = [int(v) for v in positions.evaluate_all("(els) => els.map((e) => e.value)")]
 
     assert _sideways(page) == 0
+    assert _inline_overflow(page) == [0]
     assert saved[-1] == max(saved[:-1]) + 1  # the blank row for a new finding
     page.get_by_role("button", name=re.compile("Add another finding", re.I)).click()
     assert int(positions.last.input_value()) == saved[-1] + 1
