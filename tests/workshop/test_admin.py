@@ -188,7 +188,10 @@ def test_workshop_view_on_site_is_the_phone_page(db):
 def test_theme_renamed_in_admin_during_an_open_vote_is_what_a_phone_is_sent(organiser_client):
     from voting.services import poll_open
     from workshop.live.phone_state import phone_state
+    from workshop.render import panel_cache, phone_cache
 
+    # Row ids repeat between tests that roll back: start from empty render caches.
+    phone_cache.clear(), panel_cache.clear()
     workshop = make_workshop(join_code="ADMNE")
     theme = make_theme(workshop=workshop, title="Old name")
     make_theme(workshop=workshop, title="Other", position=1)
