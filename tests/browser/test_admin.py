@@ -38,16 +38,22 @@ def _shell(live_app, code: str) -> str:
 
 @pytest.fixture(scope="module")
 def copy_workshop(live_app, tmp_path_factory):
-    """The demo workshop again under CODE, with a vote open: its id."""
+    """The demo workshop again under CODE, with a vote open: its id. Deleted after the module:
+    other browser tests expect the demo workshop alone."""
     path = tmp_path_factory.mktemp("content") / "copy.toml"
     path.write_text(DEMO_PATH.read_text().replace('join_code = "PCN25"', f'join_code = "{CODE}"'))
     live_app.manage("load_demo", "--file", str(path))
-    return int(
+    yield int(
         _shell(
             live_app,
             "from workshop.models import Workshop; from voting.services import poll_open; "
             f"w = Workshop.objects.get(join_code='{CODE}'); poll_open(workshop=w); print(w.pk)",
         )
+    )
+    _shell(
+        live_app,
+        "from workshop.models import Workshop; from workshop.services import content_save; "
+        f"content_save(deleted=[Workshop.objects.get(join_code='{CODE}')])",
     )
 
 
