@@ -47,6 +47,12 @@ class ContentAdminMixin:
         formset.save_m2m()
 
 
+@admin.display(description="Workshop", ordering="workshop__join_code")
+def workshop_code(obj) -> str:
+    """A list column for the workshop: its join code (its title is too long for a column)."""
+    return obj.workshop.join_code
+
+
 def parent_workshop_id(request) -> str | None:
     """The workshop being edited on an admin change page, to narrow inline choices."""
     match = request.resolver_match
