@@ -28,6 +28,7 @@ def test_phone_pages_label_the_demo_date_and_presenter_assignments(live_app, new
     screenshot(phone, "demo-02-phone-agenda")
 
     phone.goto(f"{live_app.url}/j/PCN25/people/")
+    assert axe_violations(phone) == []
     phone.get_by_role("link", name="Dr Jonathan Hammond").click()
     expect(phone.locator(".prose")).to_contain_text(
         "presents the findings on policy and history (demo assignment)"
