@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Count
 
 from evidence.models import Finding, Report, Theme
-from workshop.admin import ContentAdminMixin, NextPositionFormSet, parent_workshop_id
+from workshop.admin import ContentAdminMixin, NextPositionFormSet, parent_workshop_id, workshop_code
 
 
 class FindingInline(admin.TabularInline):
@@ -28,7 +28,7 @@ class FindingInline(admin.TabularInline):
 
 @admin.register(Theme)
 class ThemeAdmin(ContentAdminMixin, admin.ModelAdmin):
-    list_display = ["title", "workshop", "position", "finding_count"]
+    list_display = ["title", workshop_code, "position", "finding_count"]
     list_filter = ["workshop"]
     list_select_related = ["workshop"]
     search_fields = ["title", "description", "findings__text"]
@@ -46,7 +46,7 @@ class ThemeAdmin(ContentAdminMixin, admin.ModelAdmin):
 
 @admin.register(Report)
 class ReportAdmin(ContentAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "publisher", "published", "workshop", "cited_by"]
+    list_display = ["__str__", "publisher", "published", workshop_code, "cited_by"]
     list_filter = ["workshop", "year"]
     list_select_related = ["workshop"]
     search_fields = ["title", "short_title", "authors", "publisher", "doi"]

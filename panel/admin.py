@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from panel import services
 from panel.models import BoardPost, Person, Question
-from workshop.admin import ContentAdminMixin, ServiceActionsMixin
+from workshop.admin import ContentAdminMixin, ServiceActionsMixin, workshop_code
 
 
 class PhotoWidget(AdminFileWidget):
@@ -55,7 +55,7 @@ class PersonAdmin(ContentAdminMixin, admin.ModelAdmin):
         "job_title",
         "organisation",
         "perspective",
-        "workshop",
+        workshop_code,
         "has_photo",
     ]
     list_filter = ["role", "workshop"]
@@ -95,7 +95,7 @@ class QuestionAdmin(ServiceActionsMixin, admin.ModelAdmin):
     the same services, and never edits what an attendee wrote."""
 
     list_display = [
-        "text", "workshop", "status", "vote_count", "panellist", "theme", "author_name",
+        "text", workshop_code, "status", "vote_count", "panellist", "theme", "author_name",
         "created_at",
     ]  # fmt: skip
     list_filter = ["status", "workshop"]
@@ -133,7 +133,7 @@ class QuestionAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
 @admin.register(BoardPost)
 class BoardPostAdmin(ServiceActionsMixin, admin.ModelAdmin):
-    list_display = ["text", "kind", "theme", "workshop", "held", "hidden", "created_at"]
+    list_display = ["text", "kind", "theme", workshop_code, "held", "hidden", "created_at"]
     list_filter = ["kind", "held", "hidden", "workshop"]
     list_select_related = ["workshop", "theme"]
     search_fields = ["text"]

@@ -3,7 +3,7 @@ from django.db.models import Count
 
 from voting import services
 from voting.models import Poll
-from workshop.admin import ServiceActionsMixin
+from workshop.admin import ServiceActionsMixin, workshop_code
 
 
 @admin.register(Poll)
@@ -14,7 +14,7 @@ class PollAdmin(ServiceActionsMixin, admin.ModelAdmin):
     # The question is the same on most votes ("Which theme should the panel discuss?"): the
     # list leads with when each vote opened, and the question is on the vote's own page.
     list_display = [
-        "opened", "workshop", "state", "tie_rule", "ballot_count", "decided_theme",
+        "opened", workshop_code, "state", "tie_rule", "ballot_count", "decided_theme",
         "decided_by",
     ]  # fmt: skip
     list_display_links = ["opened"]

@@ -47,6 +47,12 @@ class ContentAdminMixin:
         formset.save_m2m()
 
 
+@admin.display(description="Workshop", ordering="workshop__join_code")
+def workshop_code(obj) -> str:
+    """A list column for the workshop: its join code (its title is too long for a column)."""
+    return obj.workshop.join_code
+
+
 def parent_workshop_id(request) -> str | None:
     """The workshop being edited on an admin change page, to narrow inline choices."""
     match = request.resolver_match
@@ -90,7 +96,7 @@ class AgendaItemInline(admin.TabularInline):
     fields = ["position", "kind", "minutes", "title", "description", "leads"]
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})},
-        models.CharField: {"widget": forms.TextInput(attrs={"size": 22})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 20})},
     }
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

@@ -15,6 +15,13 @@ The file holds one ``[workshop]`` table and arrays of tables, each in the order 
 
 The keys before the semicolon are required; the others are empty when left out. A ``key``
 exists only inside the file, so that findings and agenda items can refer to other entries.
+
+``invented`` (in ``[workshop]``, ``[[people]]`` and ``[[agenda]]``) lists the keys of that
+entry whose values are made up for a demo rather than taken from the source material (a date,
+a venue, who presents which theme). A made-up text says so itself, ending in a label such as
+"(demo venue)"; the checker refuses one that does not. The other values (a date, a time,
+minutes, leads) are labelled by the pages, as long as they still hold the file's value
+(``invented_still``, the template tag ``demo_label``).
 Each value is checked against the model field it fills (type, length, choices, join code,
 URL) and every reference is resolved before anything is written: a file that fails any check
 is refused as a whole, with a ContentError naming the file and the entry at fault.
@@ -22,7 +29,8 @@ is refused as a whole, with a ContentError naming the file and the entry at faul
 
 import datetime
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -50,6 +58,9 @@ class WorkshopContent:
     reports: list[dict]
     themes: list[dict]
     agenda: list[dict]
+    # What the file made up: {(section, name or title): {key: value as in the file}}, with
+    # leads as people's names. See the module's docstring.
+    invented: dict[tuple[str, str], dict] = field(default_factory=dict)
 
     @property
     def join_code(self) -> str:
@@ -72,6 +83,7 @@ _SECTIONS: dict[str, tuple[type[models.Model], dict[str, tuple[type, object]]]] 
             "venue": (str, ""),
             "description": (str, ""),
             "pre_reading": (str, ""),
+            "invented": (list, []),
         },
     ),
     "people": (
@@ -84,6 +96,7 @@ _SECTIONS: dict[str, tuple[type[models.Model], dict[str, tuple[type, object]]]] 
             "organisation": (str, ""),
             "perspective": (str, ""),
             "bio": (str, ""),
+            "invented": (list, []),
         },
     ),
     "reports": (
@@ -127,6 +140,7 @@ _SECTIONS: dict[str, tuple[type[models.Model], dict[str, tuple[type, object]]]] 
             "minutes": (int, REQUIRED),
             "description": (str, ""),
             "leads": (list, []),
+            "invented": (list, []),
         },
     ),
 }
@@ -152,6 +166,9 @@ _VALUE_NAMES = {
 
 # Keys that refer to another entry (checked against the file) rather than fill a model field.
 _REFERENCES = {"key", "theme", "report", "leads"}
+
+# How a made-up text labels itself, as the demo's venue does: "Main hall (demo venue)".
+DEMO_MARK = "(demo"
 
 
 def content_read(*, path: Path) -> WorkshopContent:
@@ -180,6 +197,7 @@ def content_check(*, data: dict) -> WorkshopContent:
     if not isinstance(data.get("workshop"), dict):
         raise ContentError("there is no [workshop] table; it is required.")
     workshop = _entry("workshop", data["workshop"], "[workshop]")
+    invented = {("workshop", workshop["title"]): _invented("workshop", workshop, "[workshop]")}
 
     sections = {}
     for name in ("people", "reports", "themes", "findings", "agenda"):
@@ -209,6 +227,14 @@ def content_check(*, data: dict) -> WorkshopContent:
             _refer(label, "leads", lead, people)
         if len(set(item["leads"])) != len(item["leads"]):
             raise ContentError(f"{label}: leads names someone twice.")
+        made_up = _invented("agenda", item, label)
+        if "leads" in made_up:
+            made_up["leads"] = [people[key]["name"] for key in item["leads"]]
+        invented[("agenda", item["title"])] = made_up
+    for number, person in enumerate(sections["people"], start=1):
+        invented[("people", person["name"])] = _invented(
+            "people", person, _label("people", number, person)
+        )
 
     return WorkshopContent(
         workshop=workshop,
@@ -216,7 +242,55 @@ def content_check(*, data: dict) -> WorkshopContent:
         reports=list(reports.values()),
         themes=list(themes.values()),
         agenda=sections["agenda"],
+        invented={where: values for where, values in invented.items() if values},
     )
+
+
+def _invented(section: str, entry: dict, label: str) -> dict:
+    """Take the entry's `invented` list out of it: {key: value} of the keys it names, each a
+    key of the entry; a made-up text must carry its own label (DEMO_MARK)."""
+    names = entry.pop("invented", [])
+    spec = _SECTIONS[section][1]
+    made_up = {}
+    for name in names:
+        if name not in spec or name in {"key", "invented"}:
+            raise ContentError(
+                f"{label}: invented names {_quote(name)}, which is not one of its keys."
+            )
+        value = entry[name]
+        if isinstance(value, str) and DEMO_MARK not in value:
+            raise ContentError(
+                f"{label}: {name} is invented, so its text must say so, with a label such "
+                f'as "{DEMO_MARK} {name})" (the demo\'s venue reads "Main hall (demo venue)").'
+            )
+        made_up[name] = list(value) if isinstance(value, list) else value
+    return made_up
+
+
+@lru_cache(maxsize=1)
+def demo_content() -> WorkshopContent:
+    """The demo file, read and checked once (it ships with the code)."""
+    return content_read(path=DEMO_PATH)
+
+
+def invented_still(obj: models.Model, name: str) -> bool:
+    """Whether `obj.<name>` (a workshop's, a person's or an agenda item's) still holds a value
+    the demo made up: the demo file flags it as invented and the row holds the file's value.
+    An organiser's own value is never labelled. Texts carry their label themselves."""
+    if isinstance(obj, Workshop):
+        where = ("workshop", obj.title)
+    elif isinstance(obj, Person):
+        where = ("people", obj.name)
+    elif isinstance(obj, AgendaItem):
+        where = ("agenda", obj.title)
+    else:
+        return False
+    values = demo_content().invented.get(where, {})
+    if name not in values:
+        return False
+    if name == "leads":
+        return sorted(p.name for p in obj.leads.all()) == sorted(values["leads"])
+    return getattr(obj, name) == values[name]
 
 
 def _entry(section: str, raw: dict, label: str) -> dict:

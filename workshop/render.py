@@ -44,6 +44,8 @@ def templates_compile() -> list[str]:
     for root in map(Path, dirs):
         if root.is_relative_to(settings.BASE_DIR) and ".venv" not in root.parts:
             names += [p.relative_to(root).as_posix() for p in sorted(root.rglob("*.html"))]
+    # The project's overrides of Django's admin templates serve admin pages only, never a push.
+    names = [name for name in names if not name.startswith("admin/")]
     for name in names:
         get_template(name)
     return names
@@ -309,6 +311,10 @@ class VersionedCache:
             self._items.move_to_end((workshop_id, version))
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 phone_cache = VersionedCache()  # phone card variants by (workshop, live version)

@@ -38,16 +38,22 @@ def _shell(live_app, code: str) -> str:
 
 @pytest.fixture(scope="module")
 def copy_workshop(live_app, tmp_path_factory):
-    """The demo workshop again under CODE, with a vote open: its id."""
+    """The demo workshop again under CODE, with a vote open: its id. Deleted after the module:
+    other browser tests expect the demo workshop alone."""
     path = tmp_path_factory.mktemp("content") / "copy.toml"
     path.write_text(DEMO_PATH.read_text().replace('join_code = "PCN25"', f'join_code = "{CODE}"'))
     live_app.manage("load_demo", "--file", str(path))
-    return int(
+    yield int(
         _shell(
             live_app,
             "from workshop.models import Workshop; from voting.services import poll_open; "
             f"w = Workshop.objects.get(join_code='{CODE}'); poll_open(workshop=w); print(w.pk)",
         )
+    )
+    _shell(
+        live_app,
+        "from workshop.models import Workshop; from workshop.services import content_save; "
+        f"content_save(deleted=[Workshop.objects.get(join_code='{CODE}')])",
     )
 
 
@@ -66,6 +72,22 @@ def _sideways(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - innerWidth")
 
 
+def _inline_overflow(page) -> list[int]:
+    """How far each inline table runs past its box (admin scrolls the box sideways)."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.inline-group .wrapper')]"
+        ".map((e) => e.scrollWidth - e.clientWidth)"
+    )
+
+
+def _list_overflow(page) -> list[int]:
+    """How far a changelist's table runs past its box (admin scrolls the box sideways)."""
+    return page.evaluate(
+        "[...document.querySelectorAll('#changelist .results')]"
+        ".map((e) => e.scrollWidth - e.clientWidth)"
+    )
+
+
 def _height(page) -> int:
     return page.evaluate("document.documentElement.scrollHeight")
 
@@ -81,6 +103,7 @@ def test_admin_workshop_page_is_compact_and_links_the_console_and_projector(
 
     assert _height(page) < 3000
     assert _sideways(page) == 0
+    assert _inline_overflow(page) == [0]
     expect(page.get_by_role("link", name="Open the console")).to_have_attribute(
         "href", f"/s/{CODE}/console/"
     )
@@ -100,6 +123,7 @@ def test_admin_findings_fit_the_screen_and_a_new_one_goes_last(live_app, new_lap
     saved = [int(v) for v in positions.evaluate_all("(els) => els.map((e) => e.value)")]
 
     assert _sideways(page) == 0
+    assert _inline_overflow(page) == [0]
     assert saved[-1] == max(saved[:-1]) + 1  # the blank row for a new finding
     page.get_by_role("button", name=re.compile("Add another finding", re.I)).click()
     assert int(positions.last.input_value()) == saved[-1] + 1
@@ -113,6 +137,7 @@ def test_admin_polls_list_does_not_repeat_the_question(live_app, new_laptop, cop
 
     rows = page.locator("#result_list tbody tr")
     assert rows.count() >= 1
+    assert _list_overflow(page) == [0]
     assert "Which theme should the panel discuss?" not in page.locator("#result_list").inner_text()
     assert _axe(page) == []
     screenshot(page, "admin-04-polls")
@@ -137,6 +162,7 @@ def test_admin_lists_and_add_pages_pass_axe(live_app, new_laptop, path):
     page.goto(live_app.url + path)
 
     assert _sideways(page) == 0
+    assert set(_list_overflow(page)) <= {0}
     assert _axe(page) == []
 
 

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -188,7 +189,10 @@ def test_workshop_view_on_site_is_the_phone_page(db):
 def test_theme_renamed_in_admin_during_an_open_vote_is_what_a_phone_is_sent(organiser_client):
     from voting.services import poll_open
     from workshop.live.phone_state import phone_state
+    from workshop.render import panel_cache, phone_cache
 
+    # Row ids repeat between tests that roll back: start from empty render caches.
+    phone_cache.clear(), panel_cache.clear()
     workshop = make_workshop(join_code="ADMNE")
     theme = make_theme(workshop=workshop, title="Old name")
     make_theme(workshop=workshop, title="Other", position=1)
@@ -207,3 +211,32 @@ def test_theme_renamed_in_admin_during_an_open_vote_is_what_a_phone_is_sent(orga
     assert response.status_code == 302
     card = phone_state(workshop_id=workshop.pk, attendee_id=None).variants[""]
     assert "New name" in card and "Old name" not in card
+
+
+def test_new_finding_row_offers_the_position_after_the_last(organiser_client):
+    workshop = make_workshop(join_code="ADMNF")
+    report = make_report(workshop=workshop)
+    theme = make_theme(workshop=workshop)
+    for position in (0, 1, 4):
+        Finding.objects.create(theme=theme, report=report, text="A finding.", position=position)
+
+    response = organiser_client.get(f"/admin/evidence/theme/{theme.pk}/change/")
+
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert [form.initial.get("position") for form in formset.extra_forms] == [5]
+    assert formset.empty_form.initial["position"] == 6
+
+
+def test_polls_list_does_not_repeat_the_question(organiser_client):
+    from voting.services import poll_open
+
+    workshop = make_workshop(join_code="ADMNG")
+    make_theme(workshop=workshop)
+    make_theme(workshop=workshop, title="Other", position=1)
+    poll_open(workshop=workshop)
+
+    html = organiser_client.get("/admin/voting/poll/").content.decode()
+
+    cells = re.findall(r'class="field-[^"]*">(.*?)</t[dh]>', html)
+    assert cells and not [c for c in cells if "Which theme should the panel discuss?" in c]
+    assert "ADMNG" in cells

@@ -195,3 +195,78 @@ def test_content_read_refuses_a_missing_file(tmp_path):
         content_read(path=path)
 
     assert str(refused.value) == f"{path}: no such file."
+
+
+# --- Details the demo makes up ---------------------------------------------------------------
+
+
+def test_demo_flags_every_detail_the_source_does_not_give():
+    """The source material gives no date, time, venue or timings, and does not say who presents
+    which theme: each is flagged as invented in the demo file."""
+    content = content_read(path=DEMO_PATH)
+    invented = content.invented
+    presenters = [p["name"] for p in content.people if p["role"] == "presenter"]
+
+    assert set(invented[("workshop", content.workshop["title"])]) == {
+        "date", "start_time", "venue",
+    }  # fmt: skip
+    for item in content.agenda:
+        flagged = set(invented[("agenda", item["title"])])
+        assert flagged == ({"minutes", "leads"} if item["kind"] == "presentation" else {"minutes"})
+    assert [name for (section, name) in invented if section == "people"] == presenters
+    assert all("(demo assignment)" in invented[("people", name)]["bio"] for name in presenters)
+
+
+def test_demo_texts_naming_who_presents_which_theme_are_flagged():
+    content = content_read(path=DEMO_PATH)
+
+    for person in content.people:
+        says_what_they_present = "presents the findings on" in person["bio"] or (
+            "findings with" in person["bio"]
+        )
+        if says_what_they_present:
+            assert ("people", person["name"]) in content.invented, person["name"]
+
+
+def test_demo_panel_perspectives_are_the_sources_four():
+    """The source: panellists offer perspectives from general practice, academia, think tanks
+    and policy-making."""
+    content = content_read(path=DEMO_PATH)
+    panel = next(item for item in content.agenda if item["kind"] == "panel")
+
+    for perspective in ("general practice", "academia", "think tanks", "policy-making"):
+        assert perspective in panel["description"]
+
+
+def test_invented_text_without_its_label_is_refused(tmp_path):
+    path = _demo_with(tmp_path, 'venue = "Main hall (demo venue)"', 'venue = "Main hall"')
+
+    with pytest.raises(ContentError, match=r"venue is invented, so its text must say so"):
+        content_read(path=path)
+
+
+def test_invented_naming_a_key_the_entry_lacks_is_refused(tmp_path):
+    path = _demo_with(
+        tmp_path, 'invented = ["date", "start_time", "venue"]', 'invented = ["date", "weather"]'
+    )
+
+    with pytest.raises(ContentError, match=r"\[workshop\]: invented names \"weather\""):
+        content_read(path=path)
+
+
+def test_demo_date_is_labelled_until_an_organiser_sets_a_real_one(db):
+    from workshop.content import invented_still
+    from workshop.services import workshop_load
+
+    workshop = workshop_load(content=content_read(path=DEMO_PATH))
+    presenting = workshop.agenda_items.get(position=1)
+    assert invented_still(workshop, "date") and invented_still(workshop, "start_time")
+    assert invented_still(presenting, "leads")
+    assert not invented_still(workshop, "title")
+
+    workshop.date = datetime.date(2027, 3, 4)
+    presenting.leads.set(presenting.leads.none())
+
+    assert not invented_still(workshop, "date")
+    assert invented_still(workshop, "start_time")
+    assert not invented_still(presenting, "leads")

@@ -29,7 +29,9 @@ def _broken_demo(tmp_path):
     """The demo with a new title, which a partial load would write, and a finding after it
     that refers to a theme the file does not have."""
     text = DEMO_PATH.read_text()
-    text = text.replace('venue = "Main hall (demo venue)"', 'venue = "Another hall"', 1)
+    text = text.replace(
+        'venue = "Main hall (demo venue)"', 'venue = "Another hall (demo venue)"', 1
+    )
     text = text.replace('theme = "system"', 'theme = "systems"', 1)
     path = tmp_path / "broken.toml"
     path.write_text(text)

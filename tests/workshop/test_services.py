@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from evidence.models import Finding, Report, Theme
 from panel.models import Person
-from tests.factories import make_workshop
+from tests.factories import make_theme, make_workshop
 from workshop.codes import join_code_validate
 from workshop.content import DEMO_PATH, content_read
 from workshop.models import AgendaItem, Workshop
@@ -86,3 +86,32 @@ def test_facilitator_ensure_keeps_an_existing_password(db):
     user = get_user_model().objects.get(username="fac")
     assert (first.created, again.created, again.password) == (True, False, None)
     assert user.check_password("correct horse battery")
+
+
+def test_content_save_moves_the_live_and_panel_versions_on_once_per_workshop(db):
+    from workshop.models import LiveState
+    from workshop.services import content_save
+
+    workshop = make_workshop(join_code="CNTNT")
+    themes = [make_theme(workshop=workshop, title=f"Theme {n}", position=n) for n in range(2)]
+    LiveState.objects.create(workshop=workshop, version=3, panel_version=2)
+    themes[0].title = "Renamed"
+
+    content_save(saved=themes, deleted=[themes[1]])
+
+    state = LiveState.objects.get(workshop=workshop)
+    assert (state.version, state.panel_version) == (4, 3)
+    assert list(workshop.themes.values_list("title", flat=True)) == ["Renamed"]
+
+
+def test_content_save_leaves_a_panel_without_questions_at_version_0(db):
+    from workshop.models import LiveState
+    from workshop.services import content_save
+
+    workshop = make_workshop(join_code="CNTNU")
+    workshop.venue = "Room 2"
+
+    content_save(saved=[workshop])
+
+    state = LiveState.objects.get(workshop=workshop)
+    assert (state.version, state.panel_version) == (1, 0)
