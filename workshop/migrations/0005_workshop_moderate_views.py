@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workshop", "0003_livestate_panel_version_livestate_screen_question_and_more"),
+        ("workshop", "0004_live_state_screen_countdown"),
     ]
 
     operations = [
