@@ -155,3 +155,11 @@ def test_phone_forms_go_back_to_their_defaults_and_old_messages_go_after_a_post(
     expect(phone.get_by_label("Your view")).to_have_value("")
     assert axe_violations(phone) == []
     screenshot(phone, "panel-08-phone-posted-form-reset")
+
+    # The session moves on (the facilitator goes to the next agenda item, then back): the
+    # thanks for the view was for the moment before, and goes.
+    console.locator('button[data-key="n"]').click()
+    expect(flash).to_be_empty()
+    back = console.locator('button[data-key="p"]:not([disabled])')
+    if back.count():  # none when the session had not started: "next" started it
+        back.click()
