@@ -184,10 +184,11 @@
     var message = (event.detail || {}).message || "";
     if (message.indexOf('id="q-text"') >= 0) formDefaults(document.getElementById("ask-form"));
     if (message.indexOf('id="p-text"') >= 0) formDefaults(document.getElementById("post-form"));
-    var card = message.indexOf('id="phone-live"') >= 0 && document.getElementById("phone-live");
+    // The card comes with every state push, on every page (only the home page shows it).
+    var card = /id="phone-live"[^>]*data-version="(\d+)"/.exec(message);
     if (!card) return;
-    if (cardVersion !== null && card.dataset.version !== cardVersion) phoneFlashClear(false);
-    cardVersion = card.dataset.version;
+    if (cardVersion !== null && card[1] !== cardVersion) phoneFlashClear(false);
+    cardVersion = card[1];
   });
 
   // Console countdown: the server renders the text; this keeps it moving between pushes.

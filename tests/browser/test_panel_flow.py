@@ -100,3 +100,66 @@ def test_question_is_asked_upvoted_approved_and_shown_and_a_challenge_reaches_th
     expect(projector.locator("#screen-main")).to_have_attribute("data-mode", "board")
     console.get_by_role("button", name="Stop showing the board").click()
     expect(projector.locator("#screen-main")).not_to_have_attribute("data-mode", "board")
+
+
+def test_phone_forms_go_back_to_their_defaults_and_old_messages_go_after_a_post(
+    live_app, new_phone, new_laptop
+):
+    console = new_laptop(1366, 768)
+    _log_in(console, live_app, "/s/PCN25/console/")
+    phone = new_phone()
+    phone.goto(live_app.url + "/j/PCN25/questions/")
+    expect(phone.locator("[data-live-status]")).to_be_hidden()
+    flash = phone.locator("#phone-flash")
+
+    # A question for a panellist, sent on the socket: the form comes back at its defaults
+    # (the name stays: it is the same person asking).
+    question = "Who pays for the extra staff in each network?"
+    phone.get_by_label("Your question").fill(question)
+    phone.get_by_text("Add a theme, a panellist or your name").tap()
+    phone.get_by_label("For a panellist (optional)").select_option(label="Dr Ben Milton")
+    phone.get_by_label("Theme (optional)").select_option(label="Policy and history")
+    phone.get_by_label("Your name (optional; anonymous if empty)").fill("Sam")
+    phone.get_by_role("button", name="Send question").tap()
+    expect(flash).to_contain_text("Question sent.")
+    expect(phone.get_by_label("Your question")).to_have_value("")
+    expect(phone.get_by_label("For a panellist (optional)")).to_have_value("")
+    expect(phone.get_by_label("Theme (optional)")).to_have_value("")
+    expect(phone.get_by_label("Your name (optional; anonymous if empty)")).to_have_value("Sam")
+    expect(phone.locator("#my-pending")).to_contain_text(question)
+    expect(phone.get_by_text("No questions yet. Ask the first one.")).to_have_count(0)
+    assert axe_violations(phone) == []
+    screenshot(phone, "panel-07-phone-asked-form-reset")
+
+    # Approved, then upvoted: the upvote is the phone's next action, so the message about
+    # the question goes as it is sent.
+    console.locator("#console-questions li", has_text=question).get_by_role(
+        "button", name="Approve"
+    ).click()
+    mine = phone.locator("#questions-top li", has_text=question)
+    expect(mine.locator(".chip--mine")).to_have_text("Your question")
+    expect(flash).to_contain_text("Question sent.")
+    mine.get_by_role("button", name="Upvote: 0 votes").tap()
+    expect(mine.get_by_role("button")).to_have_attribute("aria-pressed", "true")
+    expect(flash).to_be_empty()
+
+    # A view: the kind goes back to none chosen after it is posted.
+    phone.get_by_role("navigation", name="Workshop").get_by_role("link", name="Views").tap()
+    phone.get_by_label("an opportunity").check()
+    phone.get_by_label("Your view").fill("Shared staff across practices.")
+    phone.get_by_role("button", name="Post").tap()
+    expect(flash).to_have_text("Thank you: your view is on the board.")
+    expect(phone.locator("#phone-board")).to_contain_text("Shared staff across practices.")
+    expect(phone.get_by_label("an opportunity")).not_to_be_checked()
+    expect(phone.get_by_label("a challenge")).not_to_be_checked()
+    expect(phone.get_by_label("Your view")).to_have_value("")
+    assert axe_violations(phone) == []
+    screenshot(phone, "panel-08-phone-posted-form-reset")
+
+    # The session moves on (the facilitator goes to the next agenda item, then back): the
+    # thanks for the view was for the moment before, and goes.
+    console.locator('button[data-key="n"]').click()
+    expect(flash).to_be_empty()
+    back = console.locator('button[data-key="p"]:not([disabled])')
+    if back.count():  # none when the session had not started: "next" started it
+        back.click()

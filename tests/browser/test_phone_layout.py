@@ -79,7 +79,7 @@ def _phone_pages(page, base: str) -> dict[str, str]:
     """Every phone page by name, the detail pages found through their lists."""
     pages = {
         "join": base + "/",
-        "join-wrong-code": base + "/join/?code=ZZZZ",
+        "join-wrong-code": base + "/?code=ZZZZ",
         "home": base + CODE_URL,
         "agenda": base + CODE_URL + "agenda/",
         "themes": base + CODE_URL + "themes/",

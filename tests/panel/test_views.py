@@ -7,7 +7,8 @@ from django.test import Client
 from panel.models import BoardPost, Question, Upvote
 from panel.services import question_approve, question_submit
 from workshop.models import Attendee
-from workshop.render import mine_mark, my_pending, text_box, upvote_form
+from workshop.render import mine_mark, my_pending, phone_panel_payload, text_box, upvote_form
+from workshop.snapshot import live_snapshot
 
 
 @pytest.fixture
@@ -213,3 +214,26 @@ def test_a_phones_marks_and_boxes_say_what_they_are_for(db):
     )
     assert ">&lt;b&gt; &amp;</textarea>" in text_box("q", "<b> &")
     assert "Waiting for approval" not in my_pending(items=[])
+
+
+def test_an_empty_question_list_says_what_is_true_with_a_question_of_ones_own_waiting(
+    phone, demo_workshop
+):
+    _post(phone, "/j/PCN25/questions/ask/", {"text": "Mine, waiting?"})
+
+    page = phone.get("/j/PCN25/questions/").content.decode()
+    pushed = phone_panel_payload(live_snapshot(workshop=demo_workshop))["html"]
+
+    waiting = (
+        "No questions on the list yet: each one appears here once the facilitator approves it."
+    )
+    assert "Mine, waiting?" in _element(page, '<section id="my-pending"', "</section>")
+    for html in (page, pushed):
+        assert "Ask the first one" not in html
+        assert html.count(waiting) == (1 if html is page else 2)  # pushes carry both sorts
+    demo_workshop.moderate_questions = False
+    demo_workshop.save()
+    assert (
+        "No questions yet. Ask the first one."
+        in phone_panel_payload(live_snapshot(workshop=demo_workshop))["html"]
+    )
