@@ -118,3 +118,17 @@ def test_console_page_has_a_skip_link_first_and_an_announcement_region(facilitat
     assert body[first_link:].startswith('<a class="skip" href="#main">Skip to the console</a>')
     assert 'id="main" tabindex="-1"' in body
     assert 'id="console-announce" class="visually-hidden" role="log" aria-live="polite"' in body
+
+
+def test_a_long_workshop_title_is_cut_at_a_word_on_console_and_phone(facilitator, demo_workshop):
+    title = demo_workshop.title
+    assert len(title) > 80  # the demo's title is long enough to be cut on both
+    console = facilitator.get("/s/PCN25/console/").content.decode()
+    phone = facilitator.get("/j/PCN25/").content.decode()
+    for page, width in ((console, 80), (phone, 60)):
+        shown = next(
+            part.split("…")[0] + "…" for part in page.split(">") if part.startswith(title[:30])
+        )
+        assert len(shown) <= width
+        assert title.startswith(shown[:-1])
+        assert title[len(shown) - 1] == " "  # the next character was a space: no word was cut

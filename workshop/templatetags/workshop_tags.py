@@ -1,3 +1,5 @@
+import textwrap
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -11,6 +13,13 @@ register = template.Library()
 @register.filter(name="markdown")
 def markdown_filter(text: str) -> str:
     return mark_safe(markdown_to_safe_html(text))
+
+
+@register.filter
+def shorten(text: str, width: int) -> str:
+    """The text cut to at most `width` characters at a word boundary, with "…" when cut
+    (Django's truncatechars cuts mid-word: "Primary Car…")."""
+    return textwrap.shorten(str(text), width=int(width), placeholder="…")
 
 
 @register.filter
