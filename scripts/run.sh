@@ -12,10 +12,12 @@ scripts/bootstrap.sh
 # created from here on is owner only. var/ itself stays passable (not listable) by others so
 # that nginx's workers (scripts/serve.py) can read var/static, which is public. An older
 # install's var/ and files are tightened the same way.
+# WORKSHOP_VAR_DIR moves it elsewhere (README, "Environment variables").
 umask 077
-mkdir -p var
-chmod 711 var
-chmod go-rwx var/db.sqlite3* var/secret_key var/*-password 2>/dev/null || true
+var="${WORKSHOP_VAR_DIR:-var}"
+mkdir -p "$var"
+chmod 711 "$var"
+chmod go-rwx "$var"/db.sqlite3* "$var"/secret_key "$var"/*-password 2>/dev/null || true
 PY=.venv/bin/python
 echo "==> preparing the database and static files"
 $PY manage.py migrate --noinput -v0
