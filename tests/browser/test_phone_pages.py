@@ -31,8 +31,11 @@ def test_phone_joins_by_code_and_reads_agenda_theme_and_report(live_app, new_pho
 
     expect(page).to_have_url(live_app.url + "/j/PCN25/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Primary Care Networks")
+    # Counted once the scripts have run (the socket is live), so that every file is in.
+    expect(page.locator("[data-live-status]")).to_have_text("Live")
     first_visit = sum(size for _, size in transferred)
     write_figure("phone-first-visit-bytes", {"bytes": first_visit, "requests": transferred})
+    assert any("/js/live." in url for url, _ in transferred), transferred
     assert first_visit < FIRST_VISIT_BUDGET_BYTES, transferred
     assert axe_violations(page) == []
     screenshot(page, "phone-02-home")
