@@ -50,6 +50,7 @@ def test_a_new_projector_link_ends_the_old_one_at_once(live_app, new_laptop):
         "This projector link has been replaced."
     )
     expect(projector.locator("[data-live-status]")).to_have_text("This link was replaced")
+    assert axe_violations(projector) == []
     screenshot(projector, "security-02-projector-link-replaced")
     projector.wait_for_timeout(1500)  # no reconnecting
     expect(projector.locator("[data-live-status]")).to_have_text("This link was replaced")
@@ -76,6 +77,7 @@ def test_logging_out_ends_the_console_socket(live_app, new_laptop):
 
     expect(console.locator("#console-flash")).to_have_text("Your login has ended. Sign in again.")
     expect(console.locator("[data-live-status]")).to_have_text("Signed out: sign in again")
+    assert axe_violations(console) == []
     screenshot(console, "security-03-console-signed-out")
     console.get_by_role("button", name="Next").click()  # posts the form: to the login page
     expect(console).to_have_url(re.compile(r"/admin/login/"))

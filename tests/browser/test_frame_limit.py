@@ -4,6 +4,8 @@ that it is offline instead of trying to reconnect."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.chromium import axe_violations, screenshot
+
 pytestmark = [pytest.mark.security, pytest.mark.browser]
 
 # Keep every socket the page opens, so that the test can send on it past htmx.
@@ -43,6 +45,8 @@ def test_a_flooding_phone_is_closed_and_shows_it_is_offline(live_app, new_phone)
         "Offline: reload the page to reconnect."
     )
     expect(page.locator("#phone-flash")).to_contain_text("sent too many messages too quickly")
+    assert axe_violations(page) == []
+    screenshot(page, "security-05-phone-offline-after-flood")
     page.wait_for_timeout(3000)  # htmx's own reconnect would have come within 2 s
     assert page.evaluate("window.openedSockets.length") == 1
     assert page.evaluate("window.openedSockets[0].readyState") == 3  # CLOSED

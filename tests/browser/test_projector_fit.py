@@ -5,7 +5,7 @@ limit, as many as the projector lists, on 16:9 (the design shape), 16:10 and 4:3
 from playwright.sync_api import expect
 
 from tests.browser.test_live_vote import _log_in
-from tests.chromium import FITS, projector_overflow, screenshot
+from tests.chromium import FITS, axe_violations, projector_overflow, screenshot
 
 # Through the services, as phones and the console would; a new attendee for each text (the
 # services limit how often one attendee may post).
@@ -56,11 +56,13 @@ def test_projector_fits_the_longest_questions_and_views(live_app, new_laptop):
     assert projector_overflow(projector) == FITS
     assert projector.locator(".top-questions li:visible").count() >= 2
     assert _smallest_item_type(projector) >= READABLE
+    assert axe_violations(projector) == []
     screenshot(projector, "fit-01-projector-top-questions")
 
     console.keyboard.press("w")  # the board
     expect(projector.locator("#screen-main[data-mode=board]")).to_be_visible()
     assert projector_overflow(projector) == FITS
+    assert axe_violations(projector) == []
     screenshot(projector, "fit-02-projector-board")
     # Twelve views at the length limit do not fit in readable type: the projector shrinks the
     # type only so far, then leaves out the last views of the longer column and says so.
@@ -74,6 +76,7 @@ def test_projector_fits_the_longest_questions_and_views(live_app, new_laptop):
     expect(hd.locator("#screen-main[data-mode=board]")).to_be_visible()
     assert projector_overflow(hd) == FITS
     assert _smallest_item_type(hd) >= READABLE * 1.5
+    assert axe_violations(hd) == []
     screenshot(hd, "fit-03-projector-board-1080p")
 
     # Older projectors and meeting-room screens: 16:10 and 4:3. Type scales with the width,

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.chromium import screenshot
+from tests.chromium import axe_violations, screenshot
 
 SHELL = (
     "import json; from workshop.models import Workshop; from voting.models import Ballot, Poll; "
@@ -124,6 +124,7 @@ def test_a_vote_lost_with_its_socket_is_sent_again_after_the_reconnect(live_app,
     assert seen["sockets"] == 2 and len(seen["dropped"]) == 1
     # Stored once, under the tap's own key: the resend is the same ballot, not a new one.
     assert _ballots(live_app, vote) == [["System engagement", seen["dropped"][0]["key"]]]
+    assert axe_violations(phone) == []
     screenshot(phone, "resend-01-phone-vote-counted-after-reconnect")
 
 
@@ -209,6 +210,7 @@ def test_a_question_whose_answer_is_lost_is_sent_again_and_stored_once(live_app,
         "text='Who maintains the shared estates?').values_list('key', flat=True))))",
     )
     assert stored == [seen["sent"][0]["key"]]
+    assert axe_violations(phone) == []
     screenshot(phone, "resend-02-phone-question-sent-after-reconnect")
 
 
@@ -258,6 +260,7 @@ def test_an_upvote_lost_with_its_socket_is_sent_again_after_the_reconnect(
     assert seen["sockets"] == 2 and len(seen["dropped"]) == 1
     assert [json.loads(m)["action"] for m in seen["after"]] == ["question_upvote"]
     assert _upvotes(live_app, question) == 1
+    assert axe_violations(phone) == []
     screenshot(phone, "resend-03-phone-upvote-counted-after-reconnect")
 
 

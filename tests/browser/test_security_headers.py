@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_live_vote import _log_in
-from tests.chromium import screenshot
+from tests.chromium import axe_violations, screenshot
 
 pytestmark = pytest.mark.security
 
@@ -101,6 +101,7 @@ def test_pages_run_under_the_csp_without_a_violation(live_app, new_laptop, new_p
     expect(projector.locator("[data-live-status]")).to_be_hidden()  # live
     expect(projector.locator(".tally__count")).to_have_text("4 votes")
     assert _bar_shares(projector) == shares
+    assert axe_violations(projector) == []
     screenshot(projector, "csp-01-projector-bars")
 
     phone = new_phone()
@@ -122,6 +123,7 @@ def test_pages_run_under_the_csp_without_a_violation(live_app, new_laptop, new_p
     console.keyboard.press("r")
     expect(phone.locator("#phone-live .bars")).to_be_visible()
     assert _bar_shares(phone) == pushed
+    assert axe_violations(phone) == []
     screenshot(phone, "csp-03-phone-results")
     for page in ("agenda", "questions", "board"):
         phone.goto(f"{live_app.url}/j/PCN25/{page}/")
@@ -147,6 +149,7 @@ def test_pages_run_under_the_csp_without_a_violation(live_app, new_laptop, new_p
     expect(
         admin.locator(".inline-group .dynamic-agenda_items, .inline-group tr.form-row")
     ).to_have_count(rows + 1)
+    assert axe_violations(admin) == []
     screenshot(admin, "csp-04-admin-workshop")
 
     assert _violations(console, console_csp) == []
