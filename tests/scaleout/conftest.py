@@ -190,11 +190,24 @@ def cluster(template, tmp_path):
         for proc in c.workers.values():
             if proc.poll() is None:
                 proc.terminate()
+        # daphne gives its open connections up to 10 s (application_close_timeout) to finish
+        # after SIGTERM; on a loaded machine the exit itself comes later still. A worker that
+        # is still up after 30 s is killed, and that is a failure below.
+        hung = []
+        for port, proc in c.workers.items():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
                 proc.wait(timeout=10)
+                hung.append(port)
         logs = {port: c.log(port) for port in c.workers}
         _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     for port, text in logs.items():
         assert "Traceback" not in text, f"worker {port}:\n{text}"
+    assert hung == [], "workers still up 30 s after SIGTERM:\n" + "\n".join(
+        f"worker {port}:\n{logs[port]}" for port in hung
+    )
 
 
 class Client:
