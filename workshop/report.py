@@ -23,7 +23,7 @@ from workshop.selectors import agenda_timeline
 # The line chart's drawing area, in SVG user units (the viewBox scales it to the page).
 LINE_W, LINE_H, LINE_LEFT, LINE_BOTTOM, LINE_TOP = 600, 220, 48, 36, 12
 # The bar chart: one row per theme.
-BAR_W, BAR_ROW, BAR_LABEL = 600, 34, 210
+BAR_W, BAR_ROW, BAR_LABEL = 640, 34, 260
 
 
 @dataclass
@@ -238,7 +238,8 @@ def report_views(*, workshop: Workshop) -> dict:
         .only("kind", "text", "hidden", "held", "created_at", "theme__title", "theme__position")
     )
     groups = []
-    for kind, label in BoardPost.Kind.choices:
+    labels = {BoardPost.Kind.OPPORTUNITY: "Opportunities", BoardPost.Kind.CHALLENGE: "Challenges"}
+    for kind, label in labels.items():
         shown = [p for p in posts if p.kind == kind and not p.hidden and not p.held]
         by_theme: dict = {}
         for p in shown:

@@ -93,9 +93,10 @@ def test_report_vote_figures_equal_the_database():
     assert [r.decided for r in report.rows] == [
         r.theme_id == poll.decided_theme_id for r in report.rows
     ]
-    assert report.joined_before_close == workshop.attendees.filter(
-        joined_at__lte=poll.closed_at
-    ).count()
+    assert (
+        report.joined_before_close
+        == workshop.attendees.filter(joined_at__lte=poll.closed_at).count()
+    )
     assert report.turnout_percent == round(100 * 6 / report.joined_before_close, 1)
     assert report.minutes[-1][1] == 6
 
