@@ -1,4 +1,5 @@
 import datetime
+import sys
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from panel.services import (
     question_upvote,
 )
 from tests.factories import log_in, make_attendee, make_person, make_voting_workshop
+from tests.processes import ROOT
 from voting.models import Ballot, Poll
 from voting.services import ballot_cast, poll_close, poll_decide, poll_open
 from workshop.models import StageEvent
@@ -262,3 +264,33 @@ def test_report_shows_a_runoff_with_its_parent():
     reports = report_context(workshop=workshop)["polls"]
     assert [r.poll.pk for r in reports] == [poll.pk, runoff.pk]
     assert reports[0].has_runoff and reports[1].poll.runoff_of_id == poll.pk
+
+
+def test_report_renders_a_large_session_with_its_figures(client):
+    """The benchmark's data (5,000 ballots, 300 questions, 300 views): every figure the page
+    shows equals the database's. Its timing is the benchmark's (make bench), not a test's."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench.report_render import report_data_build
+
+    workshop = make_voting_workshop()
+    report_data_build(workshop=workshop, ballots=5000, questions=300, views=300)
+    context = report_context(workshop=workshop)
+    [report] = context["polls"]
+    assert report.total == Ballot.objects.filter(poll=report.poll).count() == 5000
+    assert sum(r.count for r in report.rows) == 5000
+    assert report.changed == 500
+    assert report.minutes[-1][1] == 5000
+    assert context["questions"]["total"] == 300
+    assert context["questions"]["upvotes"] == sum(i % 5 for i in range(300))
+    views = context["views"]
+    assert views["shown"] + views["held"] + views["hidden"] == 300
+    assert (
+        views["shown"]
+        == BoardPost.objects.filter(workshop=workshop, held=False, hidden=False).count()
+    )
+    facilitator_ensure(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
+    body = client.get(f"/s/{workshop.join_code}/report/").content.decode()
+    for row in report.rows:
+        assert f'<td class="num">{row.count}</td><td class="num">{row.percent}%</td>' in body
+    assert body.count("<li>View ") == views["shown"]
