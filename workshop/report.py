@@ -23,7 +23,7 @@ from workshop.selectors import agenda_timeline
 # The line chart's drawing area, in SVG user units (the viewBox scales it to the page).
 LINE_W, LINE_H, LINE_LEFT, LINE_BOTTOM, LINE_TOP = 600, 220, 48, 36, 12
 # The bar chart: one row per theme.
-BAR_W, BAR_ROW, BAR_LABEL = 640, 34, 260
+BAR_W, BAR_ROW, BAR_LABEL = 680, 34, 290
 
 
 @dataclass
@@ -71,8 +71,8 @@ def _line_chart(report: PollReport) -> None:
         points.append((round(x, 1), round(y, 1)))
     report.line_points = " ".join(f"{x},{y}" for x, y in points)
     report.line_ticks = [
-        {"x": LINE_LEFT, "label": "0"},
-        {"x": LINE_LEFT + width, "label": f"{last_minute} min"},
+        {"x": LINE_LEFT, "label": "0", "anchor": "middle"},
+        {"x": LINE_LEFT + width, "label": f"{last_minute} min", "anchor": "end"},
     ]
 
 

@@ -133,7 +133,9 @@ def report(request, code: str):
         raise Http404("No workshop has that code.")
     if code != workshop.join_code:
         return redirect("workshop:report", code=workshop.join_code)
-    return render(request, "workshop/report/report.html", report_context(workshop=workshop))
+    context = report_context(workshop=workshop)
+    context["can_run"] = request.user.has_perm("workshop.run_workshop")
+    return render(request, "workshop/report/report.html", context)
 
 
 @require_POST

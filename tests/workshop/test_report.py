@@ -294,3 +294,17 @@ def test_report_renders_a_large_session_with_its_figures(client):
     for row in report.rows:
         assert f'<td class="num">{row.count}</td><td class="num">{row.percent}%</td>' in body
     assert body.count("<li>View ") == views["shown"]
+
+
+def test_report_admits_an_organiser_who_may_view_workshops(client):
+    from django.contrib.auth.models import Permission
+
+    workshop = make_voting_workshop()
+    organiser = get_user_model().objects.create_user(
+        "org", password="long-enough-pass-1", is_staff=True
+    )
+    organiser.user_permissions.add(Permission.objects.get(codename="view_workshop"))
+    log_in(client, "org", "long-enough-pass-1")
+    body = client.get(f"/s/{workshop.join_code}/report/").content.decode()
+    assert workshop.title in body
+    assert "Back to the console" not in body  # the console would refuse them
