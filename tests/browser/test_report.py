@@ -58,6 +58,7 @@ def test_report_reads_on_screen_and_prints_to_a4_pages(live_app, own_workshop, n
     pdf = page.pdf(format="A4", print_background=True)
 
     assert pdf.startswith(b"%PDF")
+    assert b"/Title (Report: Policy into practice" in pdf  # the page's title, as the PDF's
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 1 < pages < 20, pages
     # Each section starts a page: the workshop, the agenda, the vote, questions and views.
