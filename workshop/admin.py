@@ -161,18 +161,24 @@ class WorkshopAdmin(ContentAdminMixin, admin.ModelAdmin):
         if not obj.pk:
             return "Saved workshops get a console and a projector page."
         console = reverse("workshop:console", kwargs={"code": obj.join_code})
+        report = format_html(
+            ' · <a href="{}" target="_blank" rel="noopener">Post-session report</a>',
+            reverse("workshop:report", kwargs={"code": obj.join_code}),
+        )
         secret = live_state_get(workshop_id=obj.pk).screen_secret
         if not secret:
             return format_html(
                 '<a href="{}" target="_blank" rel="noopener">Open the console</a> '
-                "(its page then shows the projector's link).",
+                "(its page then shows the projector's link){}",
                 console,
+                report,
             )
         screen = reverse("workshop:screen", kwargs={"code": obj.join_code, "secret": secret})
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">Open the console</a> · '
             '<a href="{}" target="_blank" rel="noopener">Open the projector</a> '
-            "(the projector's address is secret: show it only on the projector)",
+            "(the projector's address is secret: show it only on the projector){}",
             console,
             screen,
+            report,
         )

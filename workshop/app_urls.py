@@ -13,5 +13,6 @@ urlpatterns = [
     path("j/<str:code>/agenda/", views.phone_agenda, name="phone-agenda"),
     path("s/<str:code>/console/", views.console, name="console"),
     path("s/<str:code>/console/action/", views.console_action_view, name="console-action"),
+    path("s/<str:code>/report/", views.report, name="report"),
     path("s/<str:code>/screen/<str:secret>/", views.screen, name="screen"),
 ]

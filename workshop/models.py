@@ -203,3 +203,30 @@ class LiveState(models.Model):
 
     def __str__(self) -> str:
         return f"Live state of {self.workshop_id}"
+
+
+class StageEvent(models.Model):
+    """One stage change, appended by the stage services in the same transaction: the agenda
+    item that became current (empty: back to 'not started') and when. Never updated; the
+    report's timeline reads the actual times from these rows."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="stage_events")
+    item = models.ForeignKey(
+        AgendaItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stage_events",
+        help_text="The agenda item that started; empty: back to before the start.",
+    )
+    started_at = models.DateTimeField(help_text="When this stage began.")
+    actor = models.CharField(
+        max_length=150, blank=True, help_text="The username of whoever changed the stage."
+    )
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["workshop", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"Stage {self.item_id or 'before the start'} at {self.started_at:%H:%M:%S}"

@@ -21,7 +21,7 @@ from workshop import limits
 from workshop.codes import join_code_random
 from workshop.content import WorkshopContent
 from workshop.events import ScreenSecretRenewed, StateChanged, emit_on_commit
-from workshop.models import AgendaItem, Attendee, LiveState, Workshop
+from workshop.models import AgendaItem, Attendee, LiveState, StageEvent, Workshop
 
 FACILITATORS_GROUP = "Facilitators"
 RUN_PERMISSION = "workshop.run_workshop"
@@ -298,8 +298,9 @@ def live_state_touch(*, state: LiveState) -> None:
 
 
 @transaction.atomic
-def stage_goto(*, workshop: Workshop, item_id: int | None) -> LiveState:
-    """Make an agenda item current (None: back to 'not started'). Restarts its countdown.
+def stage_goto(*, workshop: Workshop, item_id: int | None, actor: str = "") -> LiveState:
+    """Make an agenda item current (None: back to 'not started'). Restarts its countdown and
+    appends a StageEvent, the agenda timeline's record of when each item really ran.
 
     Refuses an item of another workshop.
     """
@@ -309,9 +310,11 @@ def stage_goto(*, workshop: Workshop, item_id: int | None) -> LiveState:
         item = AgendaItem.objects.filter(workshop=workshop, pk=item_id).first()
         if item is None:
             raise ValidationError("That agenda item is not part of this workshop.")
+    now = timezone.now()
     state.current_item = item
-    state.item_started_at = timezone.now() if item else None
+    state.item_started_at = now if item else None
     live_state_touch(state=state)
+    StageEvent.objects.create(workshop=workshop, item=item, started_at=now, actor=actor)
     return state
 
 
@@ -332,20 +335,20 @@ def _neighbour(*, workshop: Workshop, step: int) -> int | None:
 
 
 @transaction.atomic
-def stage_next(*, workshop: Workshop) -> LiveState:
+def stage_next(*, workshop: Workshop, actor: str = "") -> LiveState:
     """Move to the next agenda item (from 'not started', to the first). Refuses past the end."""
     live_state_lock(workshop_id=workshop.pk)
-    return stage_goto(workshop=workshop, item_id=_neighbour(workshop=workshop, step=1))
+    return stage_goto(workshop=workshop, item_id=_neighbour(workshop=workshop, step=1), actor=actor)
 
 
 @transaction.atomic
-def stage_previous(*, workshop: Workshop) -> LiveState:
+def stage_previous(*, workshop: Workshop, actor: str = "") -> LiveState:
     """Move back one agenda item. Refuses before the first."""
     live_state_lock(workshop_id=workshop.pk)
     target = _neighbour(workshop=workshop, step=-1)
     if target is None:
         raise ValidationError("This is the first agenda item.")
-    return stage_goto(workshop=workshop, item_id=target)
+    return stage_goto(workshop=workshop, item_id=target, actor=actor)
 
 
 @transaction.atomic

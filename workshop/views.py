@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -22,6 +22,7 @@ from workshop.render import (
     qr_svg,
     screen_context,
 )
+from workshop.report import report_context
 from workshop.selectors import agenda_schedule, workshop_by_code
 from workshop.services import live_state_ensure
 from workshop.snapshot import live_snapshot
@@ -113,6 +114,30 @@ def console(request, code: str):
     )
 
 
+def report_reader(user) -> bool:
+    """The facilitator (who may run workshops) or an organiser: staff who may view workshops
+    in the admin. A superuser holds both."""
+    return user.has_perm("workshop.run_workshop") or (
+        user.is_staff and user.has_perm("workshop.view_workshop")
+    )
+
+
+@require_GET
+@login_required
+def report(request, code: str):
+    """The post-session report: on screen, and printable to A4 from the browser."""
+    if not report_reader(request.user):
+        raise PermissionDenied
+    workshop = workshop_by_code(code)
+    if workshop is None:
+        raise Http404("No workshop has that code.")
+    if code != workshop.join_code:
+        return redirect("workshop:report", code=workshop.join_code)
+    context = report_context(workshop=workshop)
+    context["can_run"] = request.user.has_perm("workshop.run_workshop")
+    return render(request, "workshop/report/report.html", context)
+
+
 @require_POST
 @facilitator_only
 def console_action_view(request, code: str):
@@ -121,7 +146,10 @@ def console_action_view(request, code: str):
     if workshop is None:
         raise Http404("No workshop has that code.")
     try:
-        messages.success(request, console_action(workshop=workshop, data=request.POST))
+        messages.success(
+            request,
+            console_action(workshop=workshop, data=request.POST, actor=request.user.get_username()),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("workshop:console", code=workshop.join_code)

@@ -18,9 +18,12 @@ from .config import DEADLINES, PACKAGE, PY, RECOVERY_TIMEOUT, ROOT
 from .gctrace import gc_seconds, gc_trace_env
 from .phases import connections_run, run_within_deadline, vote_run
 from .processes import PINNED, Server, busy_neighbours, pin_client
+from .report_render import report_run
 
 
 def run_mode(mode: str, phones: int, rate: float) -> dict:
+    if mode == "report":  # no server: the report's render, timed in this process
+        return report_run(ballots=phones)
     pinned = PINNED
     var = Path(tempfile.mkdtemp(prefix=f"wl-bench-{mode}-"))
     result: dict = {"mode": mode}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .clients import CONNECT_CONCURRENCY
-from .config import DEADLINES, MODES, RESULTS, ROOT, SCALEOUT
+from .config import DEADLINES, MODES, REPORT_RENDER_MS, RESULTS, ROOT, SCALEOUT
 from .processes import PINNED
 
 TARGETS = {
@@ -47,6 +47,13 @@ def verdicts(results: dict) -> dict:
             "target": TARGETS["paced_ack_p95_ms"],
             "value": p95,
             "met": p95 is not None and p95 <= TARGETS["paced_ack_p95_ms"],
+        }
+    if r := results.get("report"):
+        median = (r.get("render_ms") or {}).get("median")
+        found["report_render_ms"] = {
+            "target": REPORT_RENDER_MS,
+            "value": median,
+            "met": median is not None and median <= REPORT_RENDER_MS,
         }
     if c := results.get("connections"):
         rss = c.get("server_rss_mb_connected")
@@ -201,6 +208,15 @@ def summary(results: dict, targets: dict) -> str:
             continue
         if r.get("error"):
             lines.append(f"{mode:12} ERROR {r['error']}")
+            continue
+        if mode == "report":
+            ms = r.get("render_ms") or {}
+            lines.append(
+                f"{mode:12} {r.get('ballots')} ballots, {r.get('questions')} questions,"
+                f" {r.get('views')} views: render median {ms.get('median')} ms"
+                f" (min {ms.get('min')}, max {ms.get('max')}, {ms.get('runs')} runs),"
+                f" {r.get('html_kb')} KB of HTML"
+            )
             continue
         head = f"{mode:12} {r.get('phones_connected')}/{r.get('phones_requested')} phones"
         head += f" in {r.get('connect_seconds')} s"

@@ -459,3 +459,20 @@ async def test_a_client_gone_before_its_first_card_leaves_quietly(live_workshop)
     layer = get_channel_layer()
     if hasattr(layer, "groups"):  # the in-memory layer shows its members
         assert not layer.groups.get(group_name(workshop_id=live_workshop.pk, surface="phone"))
+
+
+async def test_console_stage_change_is_recorded_with_the_facilitator(live_workshop):
+    from workshop.models import StageEvent
+
+    desk = await console(live_workshop, username="desk")
+    assert await desk.connect()
+    await desk.drain()
+
+    await desk.send({"action": "stage_next"})
+    assert "Moved to the next agenda item." in await desk.receive_until("Moved to the next")
+
+    events = await database_sync_to_async(
+        lambda: list(StageEvent.objects.values_list("item__position", "actor"))
+    )()
+    assert events == [(0, "desk")]
+    await desk.close()

@@ -240,3 +240,15 @@ def test_polls_list_does_not_repeat_the_question(organiser_client):
     cells = re.findall(r'class="field-[^"]*">(.*?)</t[dh]>', html)
     assert cells and not [c for c in cells if "Which theme should the panel discuss?" in c]
     assert "ADMNG" in cells
+
+
+def test_workshop_change_page_links_to_the_report(organiser_client, demo_workshop):
+    body = organiser_client.get(
+        f"/admin/workshop/workshop/{demo_workshop.pk}/change/"
+    ).content.decode()
+    assert 'href="/s/PCN25/report/"' in body
+
+
+def test_console_links_to_the_report(organiser_client, demo_workshop):
+    body = organiser_client.get("/s/PCN25/console/").content.decode()
+    assert 'href="/s/PCN25/report/"' in body

@@ -80,8 +80,9 @@ def _current_poll(workshop: Workshop) -> Poll:
     return poll
 
 
-def console_action(*, workshop: Workshop, data) -> str:
-    """Carry out one console action; returns what to tell the facilitator.
+def console_action(*, workshop: Workshop, data, actor: str = "") -> str:
+    """Carry out one console action; returns what to tell the facilitator. `actor` is the
+    facilitator's username, kept with the stage changes.
 
     Raises ValidationError with a readable message for a malformed or refused action.
     """
@@ -94,11 +95,11 @@ def console_action(*, workshop: Workshop, data) -> str:
     d = form.cleaned_data
     action = d["action"]
     if action == "stage_next":
-        workshop_services.stage_next(workshop=workshop)
+        workshop_services.stage_next(workshop=workshop, actor=actor)
     elif action == "stage_previous":
-        workshop_services.stage_previous(workshop=workshop)
+        workshop_services.stage_previous(workshop=workshop, actor=actor)
     elif action == "stage_goto":
-        workshop_services.stage_goto(workshop=workshop, item_id=d["item"])
+        workshop_services.stage_goto(workshop=workshop, item_id=d["item"], actor=actor)
     elif action == "screen_show":
         workshop_services.screen_show(workshop=workshop, screen=d["screen"])
     elif action in ("screen_countdown_on", "screen_countdown_off"):
