@@ -1,6 +1,7 @@
 from functools import partial
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 
 from voting import services
@@ -96,8 +97,15 @@ class AuditAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Deletion: the rows go only with their workshop, deleted whole (Django's collector then
+    # checks this permission for them); on their own, the delete page and action refuse.
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied("The vote's audit trail is append-only.")
 
 
 @admin.register(PollEvent)
