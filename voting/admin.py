@@ -66,9 +66,11 @@ class PollAdmin(ServiceActionsMixin, admin.ModelAdmin):
         # Listed as "protected", Django's confirmation page refuses the deletion, for one vote
         # and for "delete selected" alike, and names each vote that holds it back.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        with_ballots = Poll.objects.filter(pk__in=[o.pk for o in objs]).annotate(
-            n=Count("ballots")
-        ).filter(n__gt=0)
+        with_ballots = (
+            Poll.objects.filter(pk__in=[o.pk for o in objs])
+            .annotate(n=Count("ballots"))
+            .filter(n__gt=0)
+        )
         protected = list(protected) + [
             f"{poll}: {poll.n} ballots, part of the vote record; a vote with ballots is kept"
             for poll in with_ballots

@@ -150,9 +150,7 @@ def _set_decided(poll: Poll, *, theme_id: int, by: str, actor: str) -> None:
 
 
 @transaction.atomic
-def poll_decide(
-    *, poll: Poll | int, theme_id: int | None = None, actor: str = "system"
-) -> Poll:
+def poll_decide(*, poll: Poll | int, theme_id: int | None = None, actor: str = "system") -> Poll:
     """closed → decided.
 
     With no ballots at all, nothing is tied: theme_id must name one of the vote's themes,
@@ -191,9 +189,7 @@ def poll_decide(
         _set_decided(poll, theme_id=theme_id, by=Poll.DecidedBy.CASTING, actor=actor)
     if poll.runoff_of_id:
         parent = _lock(poll.runoff_of_id)
-        _set_decided(
-            parent, theme_id=poll.decided_theme_id, by=Poll.DecidedBy.RUNOFF, actor=actor
-        )
+        _set_decided(parent, theme_id=poll.decided_theme_id, by=Poll.DecidedBy.RUNOFF, actor=actor)
     _touch_live(poll.workshop_id)
     return poll
 
@@ -439,8 +435,7 @@ class _BallotSQL:
         polls, polls_params = self._in("poll_id", {p for p, _ in pairs})
         people, people_params = self._in("attendee_id", {a for _, a in pairs})
         rows = self._rows(
-            f"SELECT poll_id, attendee_id, theme_id FROM {self.ballot} "
-            f"WHERE {polls} AND {people}",
+            f"SELECT poll_id, attendee_id, theme_id FROM {self.ballot} WHERE {polls} AND {people}",
             [*polls_params, *people_params],
         )
         return [row for row in rows if (row[0], row[1]) in pairs]
