@@ -101,10 +101,7 @@ class AuditAdmin(admin.ModelAdmin):
 
     # Deletion: the rows go only with their workshop, deleted whole (Django's collector then
     # checks this permission for them); on their own, the delete page and action refuse.
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
+    actions = None  # no "delete selected"
 
     def delete_view(self, request, object_id, extra_context=None):
         raise PermissionDenied("The vote's audit trail is append-only.")
