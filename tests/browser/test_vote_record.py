@@ -4,6 +4,7 @@ docs/vote-record.md tells an outsider to."""
 
 import json
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -61,7 +62,7 @@ def test_a_closed_vote_publishes_a_digest_that_the_export_recomputes(
     exports = console.get_by_role("navigation", name="Exports")
     with console.expect_download() as download:
         exports.get_by_role("link", name="votes (JSON)").click()
-    export = json.loads(open(download.value.path(), encoding="utf-8").read())
+    export = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert download.value.suggested_filename == f"{code}-votes.json"
 
     printed = _run_the_docs_check(export)
