@@ -23,8 +23,10 @@ class PollAdmin(ServiceActionsMixin, admin.ModelAdmin):
     list_display_links = ["opened"]
     list_filter = ["state", "workshop"]
     list_select_related = ["workshop", "decided_theme"]
-    readonly_fields = [f.name for f in Poll._meta.fields] + ["option_list"]
-    exclude = ["options"]
+    # The frozen record itself (one entry per ballot) is in the votes export; admin shows
+    # its digest.
+    readonly_fields = [f.name for f in Poll._meta.fields if f.name != "record"] + ["option_list"]
+    exclude = ["options", "record"]
     actions = ["close_votes", "reveal_results"]
 
     def has_add_permission(self, request):
