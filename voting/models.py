@@ -128,7 +128,7 @@ class Ballot(models.Model):
     # result), but goes with its workshop, whose polls take their ballots with them.
     theme = models.ForeignKey("evidence.Theme", on_delete=models.RESTRICT, related_name="+")
     cast_at = models.DateTimeField()
-    changed_at = models.DateTimeField()
+    changed_at = models.DateTimeField()  # when this choice was made (same theme again: kept)
     key = models.CharField(
         max_length=64,
         blank=True,

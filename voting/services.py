@@ -470,7 +470,11 @@ class _BallotSQL:
             f"INSERT INTO {self.ballot} "
             f"(poll_id, attendee_id, theme_id, cast_at, changed_at, key, alias) {rows} "
             "ON CONFLICT (poll_id, attendee_id) DO UPDATE SET "
-            "theme_id = excluded.theme_id, changed_at = excluded.changed_at, "
+            # changed_at is the time of the choice: a new key for the same theme keeps it, so
+            # the vote record's times and the audit trail (no change row) agree.
+            "theme_id = excluded.theme_id, "
+            f"changed_at = CASE WHEN {self.ballot}.theme_id = excluded.theme_id "
+            f"THEN {self.ballot}.changed_at ELSE excluded.changed_at END, "
             "key = excluded.key "
             f"WHERE excluded.key = '' OR {self.ballot}.key <> excluded.key "
             "RETURNING poll_id, attendee_id, alias, theme_id",

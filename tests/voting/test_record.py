@@ -240,3 +240,19 @@ def test_the_record_survives_the_attendee_purge_and_still_recomputes(workshop):
     printed = _run_the_docs_check({"votes": after})
     assert printed.endswith(poll.record_digest)
     assert {c["theme"]: c["ballots"] for c in after[0]["counts"]}[a.title] == 2
+
+
+def test_the_time_of_a_choice_is_kept_when_the_same_theme_is_sent_again(workshop):
+    poll = poll_open(workshop=workshop)
+    a, b, _ = _themes(poll)
+    voter = make_attendee(workshop=workshop)
+    ballot_cast(poll_id=poll.pk, attendee_id=voter.pk, theme_id=a.pk, key="k1")
+    chosen = Ballot.objects.get().changed_at
+    ballot_cast(poll_id=poll.pk, attendee_id=voter.pk, theme_id=a.pk, key="k2")
+    assert Ballot.objects.get().changed_at == chosen
+    ballot_cast(poll_id=poll.pk, attendee_id=voter.pk, theme_id=b.pk, key="k3")
+    changed = Ballot.objects.get().changed_at
+
+    assert changed > chosen
+    assert poll_record(poll)[0]["at"] == changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert BallotChange.objects.last().at == changed

@@ -1,7 +1,7 @@
 """The vote record's digest where the room and the facilitator see it."""
 
 from tests.factories import log_in, make_attendee
-from voting.models import Poll
+from voting.models import Poll, PollEvent
 from voting.services import ballot_cast, poll_close, poll_decide, poll_open, poll_reveal
 from workshop.services import facilitator_ensure, live_state_ensure
 
@@ -52,3 +52,17 @@ def test_the_console_shows_the_digest_once_the_vote_has_closed(client, demo_work
 
     assert "Vote record SHA-256" not in open_page
     assert f"Vote record SHA-256: <code>{poll.record_digest}</code>" in closed_page
+
+
+def test_the_audit_trail_names_the_facilitator_who_acted_from_the_console(client, demo_workshop):
+    facilitator_ensure(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
+    action = f"/s/{demo_workshop.join_code}/console/action/"
+
+    client.post(action, {"action": "poll_open", "tie_rule": "casting"})
+    client.post(action, {"action": "poll_close"})
+
+    assert list(PollEvent.objects.values_list("what", "actor")) == [
+        ("opened", "fac"),
+        ("closed", "fac"),
+    ]
