@@ -2,6 +2,14 @@ from django.db import models
 from django.db.models import Q
 
 
+class PollManager(models.Manager):
+    """Leaves out the frozen record (one entry per ballot) unless asked for: the live pages
+    read the poll on every push and never show the list."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("record")
+
+
 class Poll(models.Model):
     """The theme vote. State moves draft → open → closed → decided, only through services."""
 
@@ -96,6 +104,8 @@ class Poll(models.Model):
         default=0, help_text="Bumped by every batch of ballots, so stale tallies can be dropped."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PollManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

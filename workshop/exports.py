@@ -33,6 +33,7 @@ def _iso(at) -> str | None:
 def _votes(workshop: Workshop) -> list[dict]:
     polls = (
         Poll.objects.filter(workshop=workshop)
+        .defer(None)  # with the frozen records
         .select_related("decided_theme")
         .prefetch_related("options")
         .order_by("opened_at", "id")
