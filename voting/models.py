@@ -2,6 +2,14 @@ from django.db import models
 from django.db.models import Q
 
 
+class PollManager(models.Manager):
+    """Leaves out the frozen record (one entry per ballot) unless asked for: the live pages
+    read the poll on every push and never show the list."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("record")
+
+
 class Poll(models.Model):
     """The theme vote. State moves draft → open → closed → decided, only through services."""
 
@@ -78,10 +86,26 @@ class Poll(models.Model):
     decided_by = models.CharField(
         max_length=10, choices=DecidedBy.choices, blank=True, help_text="Which rule settled it."
     )
+    record = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=(
+            "The frozen vote record: the canonical ballot list (alias, theme, time) taken when "
+            "the vote closed (voting/record.py). Empty until then."
+        ),
+    )
+    record_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 (hex) of the frozen vote record, set when the vote closes.",
+    )
     version = models.PositiveIntegerField(
         default=0, help_text="Bumped by every batch of ballots, so stale tallies can be dropped."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PollManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -114,11 +138,19 @@ class Ballot(models.Model):
     # result), but goes with its workshop, whose polls take their ballots with them.
     theme = models.ForeignKey("evidence.Theme", on_delete=models.RESTRICT, related_name="+")
     cast_at = models.DateTimeField()
-    changed_at = models.DateTimeField()
+    changed_at = models.DateTimeField()  # when this choice was made (same theme again: kept)
     key = models.CharField(
         max_length=64,
         blank=True,
         help_text="The phone's idempotency key for the latest choice: a resend is not a change.",
+    )
+    alias = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=(
+            "A random name for this voter in this poll (secrets.token_hex), kept when the "
+            "attendee is purged: the vote record and its audit trail use it, never the attendee."
+        ),
     )
 
     class Meta:
@@ -129,3 +161,70 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return f"Ballot {self.pk}"
+
+
+class AppendOnly(models.Model):
+    """A row that is written once and never changed or deleted (the vote's audit trail)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError(f"{type(self).__name__} rows are append-only: they cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are append-only: they cannot be deleted.")
+
+
+class PollEvent(AppendOnly):
+    """One state change of a vote: who did what, when. Written by voting/services.py."""
+
+    class What(models.TextChoices):
+        OPENED = "opened", "Opened"
+        CLOSED = "closed", "Closed"
+        BARS_SHOWN = "bars_shown", "Live bars shown"
+        BARS_HIDDEN = "bars_hidden", "Live bars hidden"
+        REVEALED = "revealed", "Results revealed"
+        DECIDED = "decided", "Decided"
+        RUNOFF_STARTED = "runoff_started", "Run-off started"
+
+    # The rows go only with their poll, and admin refuses to delete a poll that has ballots;
+    # a workshop deleted whole takes its polls' trails with it.
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    actor = models.CharField(
+        max_length=150,
+        help_text='A staff username, or "system" (a command or script); never an attendee.',
+    )
+    what = models.CharField(max_length=20, choices=What.choices)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_what_display()} by {self.actor} at {self.at:%H:%M:%S}"
+
+
+class BallotChange(AppendOnly):
+    """One change of one voter's choice, by alias: a first ballot (from_theme empty) or a
+    changed vote. A resend of the same choice writes nothing."""
+
+    poll = models.ForeignKey(
+        Poll, on_delete=models.CASCADE, related_name="ballot_changes", db_index=False
+    )
+    alias = models.CharField(max_length=32)
+    from_theme = models.ForeignKey(
+        "evidence.Theme", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
+    )
+    to_theme = models.ForeignKey("evidence.Theme", on_delete=models.RESTRICT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["poll", "alias"])]
+
+    def __str__(self) -> str:
+        return f"{self.alias}: {self.from_theme_id} → {self.to_theme_id}"

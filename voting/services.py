@@ -5,6 +5,7 @@ Each function runs in a transaction, checks the state, and raises ValidationErro
 message a person can read. Broadcasts happen after commit.
 """
 
+import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -12,7 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from evidence.models import Theme
-from voting.models import Ballot, Poll
+from voting.models import Ballot, BallotChange, Poll, PollEvent
+from voting.record import poll_record, record_digest
 from voting.selectors import poll_tally
 from workshop.events import TallyChanged, emit_on_commit
 from workshop.models import Attendee, Workshop
@@ -21,6 +23,13 @@ from workshop.services import live_state_lock, live_state_touch
 
 def _touch_live(workshop_id: int) -> None:
     live_state_touch(state=live_state_lock(workshop_id=workshop_id))
+
+
+def _event(poll: Poll, what: str, actor: str, at=None, **detail) -> None:
+    """Append one state change to the vote's audit trail (PollEvent)."""
+    PollEvent.objects.create(
+        poll=poll, what=what, actor=actor or "system", at=at or timezone.now(), detail=detail
+    )
 
 
 def _lock(poll: Poll | int) -> Poll:
@@ -38,6 +47,7 @@ def poll_open(
     tie_rule: str = Poll.TieRule.CASTING,
     show_bars: bool = False,
     joined_before_only: bool = False,
+    actor: str = "system",
 ) -> Poll:
     """Open a new theme vote with every theme of the workshop as an option.
 
@@ -66,25 +76,42 @@ def poll_open(
         voters_joined_before=now if joined_before_only else None,
     )
     poll.options.set(themes)
+    _event(
+        poll, PollEvent.What.OPENED, actor, at=now, tie_rule=tie_rule, show_bars=show_bars,
+        joined_before_only=joined_before_only, options=[t.title for t in themes],
+    )  # fmt: skip
     _touch_live(workshop.pk)
     return poll
 
 
 @transaction.atomic
-def poll_close(*, poll: Poll | int) -> Poll:
-    """open → closed. Ballots arriving afterwards are refused."""
+def poll_close(*, poll: Poll | int, actor: str = "system") -> Poll:
+    """open → closed. Ballots arriving afterwards are refused.
+
+    Freezes the vote record: the canonical ballot list and its SHA-256 digest
+    (voting/record.py) are stored on the poll, so neither a purge of attendees nor anything
+    later can change them."""
     poll = _lock(poll)
     if poll.state != Poll.State.OPEN:
         raise ValidationError("The vote is not open, so it cannot be closed.")
     poll.state = Poll.State.CLOSED
     poll.closed_at = timezone.now()
-    poll.save(update_fields=["state", "closed_at"])
+    # The poll row is locked and its state is no longer open in this transaction: a ballot
+    # batch's final check (bump_open_versions) refuses it, so the list read here is final.
+    poll.record = None
+    poll.record = poll_record(poll)
+    poll.record_digest = record_digest(poll.record)
+    poll.save(update_fields=["state", "closed_at", "record", "record_digest"])
+    _event(
+        poll, PollEvent.What.CLOSED, actor, at=poll.closed_at,
+        ballots=len(poll.record), record_digest=poll.record_digest,
+    )  # fmt: skip
     _touch_live(poll.workshop_id)
     return poll
 
 
 @transaction.atomic
-def poll_reveal(*, poll: Poll | int) -> Poll:
+def poll_reveal(*, poll: Poll | int, actor: str = "system") -> Poll:
     """Show the results to the room (closed or decided votes). Refuses an open vote."""
     poll = _lock(poll)
     if poll.state in (Poll.State.DRAFT, Poll.State.OPEN):
@@ -93,33 +120,37 @@ def poll_reveal(*, poll: Poll | int) -> Poll:
         raise ValidationError("The results are already on show.")
     poll.revealed_at = timezone.now()
     poll.save(update_fields=["revealed_at"])
+    _event(poll, PollEvent.What.REVEALED, actor, at=poll.revealed_at)
     _touch_live(poll.workshop_id)
     return poll
 
 
 @transaction.atomic
-def poll_show_bars(*, poll: Poll | int, show: bool) -> Poll:
+def poll_show_bars(*, poll: Poll | int, show: bool, actor: str = "system") -> Poll:
     """Show or hide the live bars on the projector while the vote is open."""
     poll = _lock(poll)
     if poll.state != Poll.State.OPEN:
         raise ValidationError("Live bars only apply while the vote is open.")
     poll.show_bars = show
     poll.save(update_fields=["show_bars"])
+    _event(poll, PollEvent.What.BARS_SHOWN if show else PollEvent.What.BARS_HIDDEN, actor)
     _touch_live(poll.workshop_id)
     return poll
 
 
-def _set_decided(poll: Poll, *, theme_id: int, by: str) -> None:
+def _set_decided(poll: Poll, *, theme_id: int, by: str, actor: str) -> None:
     poll.state = Poll.State.DECIDED
     poll.decided_theme_id = theme_id
     poll.decided_by = by
     poll.decided_at = timezone.now()
     poll.revealed_at = poll.revealed_at or poll.decided_at
     poll.save(update_fields=["state", "decided_theme", "decided_by", "decided_at", "revealed_at"])
+    theme = Theme.objects.filter(pk=theme_id).values_list("title", flat=True).first()
+    _event(poll, PollEvent.What.DECIDED, actor, at=poll.decided_at, theme=theme, decided_by=by)
 
 
 @transaction.atomic
-def poll_decide(*, poll: Poll | int, theme_id: int | None = None) -> Poll:
+def poll_decide(*, poll: Poll | int, theme_id: int | None = None, actor: str = "system") -> Poll:
     """closed → decided.
 
     With no ballots at all, nothing is tied: theme_id must name one of the vote's themes,
@@ -142,11 +173,11 @@ def poll_decide(*, poll: Poll | int, theme_id: int | None = None) -> Poll:
             raise ValidationError("Nobody voted: choose the theme.")
         if theme_id not in leaders:  # with no ballots, every option
             raise ValidationError("Choose one of the vote's themes.")
-        _set_decided(poll, theme_id=theme_id, by=Poll.DecidedBy.CASTING)
+        _set_decided(poll, theme_id=theme_id, by=Poll.DecidedBy.CASTING, actor=actor)
     elif len(leaders) == 1:
         if theme_id is not None and theme_id != leaders[0]:
             raise ValidationError("Another theme has the most votes; it wins outright.")
-        _set_decided(poll, theme_id=leaders[0], by=Poll.DecidedBy.MAJORITY)
+        _set_decided(poll, theme_id=leaders[0], by=Poll.DecidedBy.MAJORITY, actor=actor)
     elif poll.tie_rule == Poll.TieRule.RUNOFF and poll.runoff_of_id is None:
         raise ValidationError("The vote is tied: start the run-off between the tied themes.")
     else:
@@ -155,16 +186,16 @@ def poll_decide(*, poll: Poll | int, theme_id: int | None = None) -> Poll:
             raise ValidationError("The vote is tied: choose one of the tied themes.")
         if theme_id not in leaders:
             raise ValidationError("Choose one of the tied themes.")
-        _set_decided(poll, theme_id=theme_id, by=Poll.DecidedBy.CASTING)
+        _set_decided(poll, theme_id=theme_id, by=Poll.DecidedBy.CASTING, actor=actor)
     if poll.runoff_of_id:
         parent = _lock(poll.runoff_of_id)
-        _set_decided(parent, theme_id=poll.decided_theme_id, by=Poll.DecidedBy.RUNOFF)
+        _set_decided(parent, theme_id=poll.decided_theme_id, by=Poll.DecidedBy.RUNOFF, actor=actor)
     _touch_live(poll.workshop_id)
     return poll
 
 
 @transaction.atomic
-def poll_runoff_start(*, poll: Poll | int) -> Poll:
+def poll_runoff_start(*, poll: Poll | int, actor: str = "system") -> Poll:
     """For a closed, tied vote under the run-off rule: open a new vote between the tied
     themes. A tie in the run-off is settled by the facilitator's casting choice."""
     poll = _lock(poll)
@@ -192,6 +223,14 @@ def poll_runoff_start(*, poll: Poll | int) -> Poll:
         voters_joined_before=poll.voters_joined_before,
     )
     runoff.options.set(leaders)
+    _event(
+        poll, PollEvent.What.RUNOFF_STARTED, actor, at=runoff.opened_at, runoff_poll=runoff.pk,
+        themes=list(Theme.objects.filter(pk__in=leaders).values_list("title", flat=True)),
+    )  # fmt: skip
+    _event(
+        runoff, PollEvent.What.OPENED, actor, at=runoff.opened_at, runoff_of=poll.pk,
+        tie_rule=runoff.tie_rule, show_bars=runoff.show_bars,
+    )  # fmt: skip
     _touch_live(poll.workshop_id)
     return runoff
 
@@ -293,7 +332,18 @@ def _ballots_cast_once(requests: list[BallotRequest]) -> list[BallotResult]:
             return results
         # The upsert skips a row whose stored key is the request's (a resend), and says which
         # rows it wrote: the unique index finds each row, however large the poll.
-        written = set(sql.upsert(list(accepted.values()), now=timezone.now()))
+        now = timezone.now()
+        # The choices these requests replace, for the audit trail (BallotChange).
+        before = {(p, a): t for p, a, t in sql.current_themes(accepted)}
+        rows = sql.upsert(list(accepted.values()), now=now)
+        written = {(p, a) for p, a, _, _ in rows}
+        changes = [
+            (p, alias, before.get((p, a)), t)
+            for p, a, alias, t in rows
+            if before.get((p, a)) != t  # a new key for the same choice is not a change
+        ]
+        if changes:
+            sql.insert_changes(changes, now=now)
         resends = {pair for pair in accepted if pair not in written}
         if resends:
             results = [
@@ -334,6 +384,7 @@ class _BallotSQL:
         self.options_table = Poll.options.through._meta.db_table
         self.attendee = Attendee._meta.db_table
         self.ballot = Ballot._meta.db_table
+        self.change = BallotChange._meta.db_table
 
     def _rows(self, query: str, params) -> list[tuple]:
         with self.conn.cursor() as cursor:
@@ -377,15 +428,29 @@ class _BallotSQL:
         )
         return [row[0] for row in self._rows(query, [*params, poll_id])]
 
-    def upsert(self, requests: list[BallotRequest], *, now) -> list[tuple[int, int]]:
+    def current_themes(self, pairs) -> list[tuple[int, int, int]]:
+        """(poll_id, attendee_id, theme_id) of the ballots already stored for these
+        (poll_id, attendee_id) pairs."""
+        pairs = set(pairs)
+        polls, polls_params = self._in("poll_id", {p for p, _ in pairs})
+        people, people_params = self._in("attendee_id", {a for _, a in pairs})
+        rows = self._rows(
+            f"SELECT poll_id, attendee_id, theme_id FROM {self.ballot} WHERE {polls} AND {people}",
+            [*polls_params, *people_params],
+        )
+        return [row for row in rows if (row[0], row[1]) in pairs]
+
+    def upsert(self, requests: list[BallotRequest], *, now) -> list[tuple[int, int, str, int]]:
         """Inserts or changes each request's ballot, except where the stored key is the
-        request's own (a resend: nothing to change). Returns (poll_id, attendee_id) of the
-        rows written."""
+        request's own (a resend: nothing to change). A new ballot gets a random alias; a
+        changed one keeps its own. Returns (poll_id, attendee_id, alias, theme_id) of the rows
+        written."""
         stamp = self.conn.ops.adapt_datetimefield_value(now)
+        aliases = [secrets.token_hex(8) for _ in requests]
         if self.arrays:
             rows = (
-                "SELECT p, a, t, %s, %s, k FROM unnest("
-                "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[]) AS r (p, a, t, k)"
+                "SELECT p, a, t, %s, %s, k, n FROM unnest(%s::bigint[], %s::bigint[], "
+                "%s::bigint[], %s::text[], %s::text[]) AS r (p, a, t, k, n)"
             )
             params = [
                 stamp,
@@ -394,22 +459,46 @@ class _BallotSQL:
                 [r.attendee_id for r in requests],
                 [r.theme_id for r in requests],
                 [r.key for r in requests],
+                aliases,
             ]
         else:
-            rows = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(requests))
+            rows = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(requests))
             params = []
-            for r in requests:
-                params += [r.poll_id, r.attendee_id, r.theme_id, stamp, stamp, r.key]
+            for r, alias in zip(requests, aliases, strict=True):
+                params += [r.poll_id, r.attendee_id, r.theme_id, stamp, stamp, r.key, alias]
         return self._rows(
             f"INSERT INTO {self.ballot} "
-            f"(poll_id, attendee_id, theme_id, cast_at, changed_at, key) {rows} "
+            f"(poll_id, attendee_id, theme_id, cast_at, changed_at, key, alias) {rows} "
             "ON CONFLICT (poll_id, attendee_id) DO UPDATE SET "
-            "theme_id = excluded.theme_id, changed_at = excluded.changed_at, "
+            # changed_at is the time of the choice: a new key for the same theme keeps it, so
+            # the vote record's times and the audit trail (no change row) agree.
+            "theme_id = excluded.theme_id, "
+            f"changed_at = CASE WHEN {self.ballot}.theme_id = excluded.theme_id "
+            f"THEN {self.ballot}.changed_at ELSE excluded.changed_at END, "
             "key = excluded.key "
             f"WHERE excluded.key = '' OR {self.ballot}.key <> excluded.key "
-            "RETURNING poll_id, attendee_id",
+            "RETURNING poll_id, attendee_id, alias, theme_id",
             params,
         )
+
+    def insert_changes(self, changes: list[tuple], *, now) -> None:
+        """Appends the audit trail's rows: (poll_id, alias, from_theme_id, to_theme_id)."""
+        stamp = self.conn.ops.adapt_datetimefield_value(now)
+        if self.arrays:
+            rows = (
+                "SELECT p, n, f, t, %s FROM unnest(%s::bigint[], %s::text[], %s::bigint[], "
+                "%s::bigint[]) AS r (p, n, f, t)"
+            )
+            params = [stamp, *([c[i] for c in changes] for i in range(4))]
+        else:
+            rows = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * len(changes))
+            params = [v for c in changes for v in (*c[:4], stamp)]
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.change} (poll_id, alias, from_theme_id, to_theme_id, at) "
+                f"{rows}",
+                params,
+            )
 
     def bump_open_versions(self, poll_ids) -> int:
         """Adds one to the version of each poll that is still open; returns how many."""

@@ -15,4 +15,5 @@ urlpatterns = [
     path("s/<str:code>/console/action/", views.console_action_view, name="console-action"),
     path("s/<str:code>/report/", views.report, name="report"),
     path("s/<str:code>/screen/<str:secret>/", views.screen, name="screen"),
+    path("s/<str:code>/export/<str:name>.<str:fmt>", views.export, name="export"),
 ]

@@ -123,7 +123,9 @@ def facilitators_group_ensure() -> Group:
         "workshop": ["workshop", "agendaitem"],
         "evidence": ["theme", "finding", "report"],
         "panel": ["person", "question", "boardpost"],
-        "voting": ["poll"],
+        # The vote's audit trail: shown read-only; its delete permission lets a workshop be
+        # deleted whole (admin refuses to delete its rows on their own).
+        "voting": ["poll", "pollevent", "ballotchange"],
     }
     perms = Permission.objects.filter(content_type__app_label__in=app_models).filter(
         codename__regex=r"^(add|change|delete|view)_"

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from voting.models import Poll
 from voting.selectors import ballot_choice
+from workshop import exports
 from workshop.actions.console import console_action
 from workshop.forms import JoinForm
 from workshop.http import with_workshop
@@ -146,13 +147,30 @@ def console_action_view(request, code: str):
     if workshop is None:
         raise Http404("No workshop has that code.")
     try:
-        messages.success(
-            request,
-            console_action(workshop=workshop, data=request.POST, actor=request.user.get_username()),
+        message = console_action(
+            workshop=workshop, data=request.POST, actor=request.user.get_username()
         )
+        messages.success(request, message)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("workshop:console", code=workshop.join_code)
+
+
+@require_GET
+@facilitator_only
+def export(request, code: str, name: str, fmt: str):
+    """A download of the workshop's votes, questions or views (workshop/exports.py)."""
+    workshop = workshop_by_code(code)
+    if workshop is None or name not in exports.NAMES or fmt not in ("json", "csv"):
+        raise Http404("No such export.")
+    if fmt == "json":
+        body, kind = exports.export_json(workshop, name), "application/json"
+    else:
+        body, kind = exports.export_csv(workshop, name), "text/csv"
+    response = HttpResponse(body, content_type=f"{kind}; charset=utf-8")
+    filename = f"{workshop.join_code}-{name}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @require_GET

@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from tests.factories import make_attendee
 from tests.live.conftest import HOST, ORIGIN, Socket, console, phone, poll_theme_ids, screen
 from tests.processes import free_port
-from voting.models import Ballot, Poll
+from voting.models import Ballot, Poll, PollEvent
 from voting.services import poll_close, poll_open
 from workshop.asgi import application
 from workshop.attendees import attendee_cookie_value, cookie_name
@@ -108,6 +108,23 @@ async def test_console_opens_vote_and_every_surface_follows(live_workshop):
     assert "The vote is open." in console_frames
     for sock in (desk, proj, p1):
         await sock.close()
+
+
+async def test_a_vote_opened_on_the_console_socket_names_its_facilitator_in_the_trail(
+    live_workshop,
+):
+    desk = await console(live_workshop, username="chair")
+    assert await desk.connect()
+    await desk.drain()
+
+    await desk.send({"action": "poll_open", "tie_rule": "casting", "HEADERS": {}})
+    await desk.receive_until('id="console-flash"')
+
+    trail = await database_sync_to_async(
+        lambda: list(PollEvent.objects.values_list("what", "actor"))
+    )()
+    assert trail == [("opened", "chair")]
+    await desk.close()
 
 
 async def test_phone_vote_is_acknowledged_after_commit_and_reaches_projector_and_console(

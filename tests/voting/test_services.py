@@ -431,8 +431,9 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
         BallotRequest(poll_id=poll.pk, attendee_id=v.pk, theme_id=b.pk, key=f"u{v.pk}")
         for v in voters
     ]
-    # open polls, options, attendees, upsert, version bump, and the savepoint's two
-    with django_assert_num_queries(7):
+    # open polls, options, attendees, the choices replaced, upsert, the audit trail's insert,
+    # version bump, and the savepoint's two
+    with django_assert_num_queries(9):
         results = ballots_cast(requests=taps[: size // 2] + changes[size // 2 :])
     assert all(r.ok for r in results)
     assert Ballot.objects.filter(theme=b).count() == size - size // 2

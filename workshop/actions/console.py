@@ -80,9 +80,10 @@ def _current_poll(workshop: Workshop) -> Poll:
     return poll
 
 
-def console_action(*, workshop: Workshop, data, actor: str = "") -> str:
-    """Carry out one console action; returns what to tell the facilitator. `actor` is the
-    facilitator's username, kept with the stage changes.
+def console_action(*, workshop: Workshop, data, actor: str = "system") -> str:
+    """Carry out one console action; returns what to tell the facilitator.
+
+    actor: the facilitator's username, named in the vote's audit trail and the stage changes.
 
     Raises ValidationError with a readable message for a malformed or refused action.
     """
@@ -112,17 +113,20 @@ def console_action(*, workshop: Workshop, data, actor: str = "") -> str:
             tie_rule=d["tie_rule"] or Poll.TieRule.CASTING,
             show_bars=d["show_bars"],
             joined_before_only=d["joined_before_only"],
+            actor=actor,
         )
     elif action == "poll_close":
-        voting.poll_close(poll=_current_poll(workshop))
+        voting.poll_close(poll=_current_poll(workshop), actor=actor)
     elif action in ("poll_show_bars", "poll_hide_bars"):
-        voting.poll_show_bars(poll=_current_poll(workshop), show=action == "poll_show_bars")
+        voting.poll_show_bars(
+            poll=_current_poll(workshop), show=action == "poll_show_bars", actor=actor
+        )
     elif action == "poll_reveal":
-        voting.poll_reveal(poll=_current_poll(workshop))
+        voting.poll_reveal(poll=_current_poll(workshop), actor=actor)
     elif action == "poll_decide":
-        voting.poll_decide(poll=_current_poll(workshop), theme_id=d["theme"])
+        voting.poll_decide(poll=_current_poll(workshop), theme_id=d["theme"], actor=actor)
     elif action == "poll_runoff":
-        voting.poll_runoff_start(poll=_current_poll(workshop))
+        voting.poll_runoff_start(poll=_current_poll(workshop), actor=actor)
     elif action.startswith("question_"):
         question = Question.objects.filter(workshop=workshop, pk=d["question"]).first()
         if question is None:

@@ -59,7 +59,7 @@ class ConsoleConsumer(LiveConsumer):
         if not (user and user.is_authenticated):
             return False
         self.user_id, self.session_key = user.pk, self.scope["session"].session_key
-        self.username = user.get_username()
+        self.actor = user.get_username()  # named in the vote's audit trail
         return await self.login_current()
 
     async def login_current(self) -> bool:
@@ -113,7 +113,7 @@ class ConsoleConsumer(LiveConsumer):
             return
         try:
             message = await database_sync_to_async(console_action)(
-                workshop=self.workshop, data=content, actor=self.username
+                workshop=self.workshop, data=content, actor=self.actor
             )
         except ValidationError as error:
             return await self.refuse(" ".join(error.messages))

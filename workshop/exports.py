@@ -1,0 +1,158 @@
+"""The workshop's exports: votes, questions and views as JSON and CSV (read only).
+
+Served at /s/<CODE>/export/<name>.<json|csv> to a facilitator and written by
+`manage.py export_workshop CODE --out DIR`; both call export_json/export_csv here. The
+schema is docs/export.schema.json (SCHEMA below names its version). Nothing here names an
+attendee: ballots appear under their random per-poll alias (voting/record.py), which is
+drawn with secrets.token_hex when the ballot is first cast, is stored only on the ballot
+and in the vote's audit trail, and stays the same in every export of the same vote, so
+that the published digest can be checked against any of them.
+"""
+
+import csv
+import io
+import json
+from datetime import UTC
+
+from django.db.models import Count
+from django.utils import timezone
+
+from panel.models import BoardPost, Question
+from voting.models import Poll
+from voting.record import poll_record, record_counts
+from workshop.models import Workshop
+
+SCHEMA = "workshop-live-export/1"
+NAMES = ("votes", "questions", "views")
+
+
+def _iso(at) -> str | None:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if at else None
+
+
+def _votes(workshop: Workshop) -> list[dict]:
+    polls = (
+        Poll.objects.filter(workshop=workshop)
+        .defer(None)  # with the frozen records
+        .select_related("decided_theme")
+        .prefetch_related("options")
+        .order_by("opened_at", "id")
+    )
+    out = []
+    for poll in polls:
+        record = poll_record(poll)
+        counts = record_counts(record)
+        options = [t.title for t in sorted(poll.options.all(), key=lambda t: t.position)]
+        out.append(
+            {
+                "id": poll.pk,
+                "runoff_of": poll.runoff_of_id,
+                "question": poll.question,
+                "state": poll.state,
+                "tie_rule": poll.tie_rule,
+                "opened_at": _iso(poll.opened_at),
+                "closed_at": _iso(poll.closed_at),
+                "revealed_at": _iso(poll.revealed_at),
+                "decided_at": _iso(poll.decided_at),
+                "decided_theme": poll.decided_theme.title if poll.decided_theme else None,
+                "decided_by": poll.decided_by or None,
+                "options": options,
+                "counts": [{"theme": t, "ballots": counts.get(t, 0)} for t in options],
+                "total": len(record),
+                "record_digest": poll.record_digest or None,
+                "ballots": record,
+            }
+        )
+    return out
+
+
+def _questions(workshop: Workshop) -> list[dict]:
+    rows = (
+        Question.objects.filter(workshop=workshop)
+        .select_related("theme", "panellist")
+        .annotate(n=Count("upvotes"))
+        .order_by("created_at", "id")
+    )
+    return [
+        {
+            "id": q.pk,
+            "text": q.text,
+            "theme": q.theme.title if q.theme else None,
+            "panellist": q.panellist.name if q.panellist else None,
+            "upvotes": q.n,
+            "status": q.status,
+            "created_at": _iso(q.created_at),
+            "approved_at": _iso(q.approved_at),
+            "answered_at": _iso(q.answered_at),
+        }
+        for q in rows
+    ]
+
+
+def _views(workshop: Workshop) -> list[dict]:
+    rows = BoardPost.objects.filter(workshop=workshop).select_related("theme")
+    return [
+        {
+            "id": p.pk,
+            "kind": p.kind,
+            "theme": p.theme.title if p.theme else None,
+            "text": p.text,
+            "state": "hidden" if p.hidden else "held" if p.held else "shown",
+            "created_at": _iso(p.created_at),
+        }
+        for p in rows.order_by("created_at", "id")
+    ]
+
+
+_BUILD = {"votes": _votes, "questions": _questions, "views": _views}
+
+
+def export_data(workshop: Workshop, name: str) -> dict:
+    """One export as a dict: the envelope (schema, workshop, time) and its rows."""
+    return {
+        "schema": SCHEMA,
+        "workshop": {
+            "code": workshop.join_code,
+            "title": workshop.title,
+            "date": workshop.date.isoformat(),
+        },
+        "exported_at": _iso(timezone.now()),
+        name: _BUILD[name](workshop),
+    }
+
+
+def export_json(workshop: Workshop, name: str) -> str:
+    return json.dumps(export_data(workshop, name), ensure_ascii=False, indent=2) + "\n"
+
+
+# CSV: one row per ballot, question or view; a vote's own fields repeat on its ballots' rows.
+CSV_COLUMNS = {
+    "votes": ["poll", "runoff_of", "poll_state", "record_digest", "alias", "theme", "at"],
+    "questions": [
+        "id", "text", "theme", "panellist", "upvotes", "status", "created_at", "approved_at",
+        "answered_at",
+    ],
+    "views": ["id", "kind", "theme", "text", "state", "created_at"],
+}  # fmt: skip
+
+
+def export_csv(workshop: Workshop, name: str) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS[name], lineterminator="\n")
+    writer.writeheader()
+    if name == "votes":
+        for poll in _votes(workshop):
+            for ballot in poll["ballots"]:
+                writer.writerow(
+                    {
+                        "poll": poll["id"],
+                        "runoff_of": poll["runoff_of"] or "",
+                        "poll_state": poll["state"],
+                        "record_digest": poll["record_digest"] or "",
+                        **ballot,
+                    }
+                )
+    else:
+        for row in _BUILD[name](workshop):
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
