@@ -1,4 +1,5 @@
-"""The workshop's exports: votes, questions and views as JSON and CSV (read only).
+"""The workshop's exports: votes, questions, views and the agenda timeline as JSON and CSV
+(read only).
 
 Served at /s/<CODE>/export/<name>.<json|csv> to a facilitator and written by
 `manage.py export_workshop CODE --out DIR`; both call export_json/export_csv here. The
@@ -21,9 +22,10 @@ from panel.models import BoardPost, Question
 from voting.models import Poll
 from voting.record import poll_record, record_counts
 from workshop.models import Workshop
+from workshop.selectors import agenda_timeline
 
 SCHEMA = "workshop-live-export/1"
-NAMES = ("votes", "questions", "views")
+NAMES = ("votes", "questions", "views", "agenda")
 
 
 def _iso(at) -> str | None:
@@ -104,7 +106,27 @@ def _views(workshop: Workshop) -> list[dict]:
     ]
 
 
-_BUILD = {"votes": _votes, "questions": _questions, "views": _views}
+def _agenda(workshop: Workshop) -> list[dict]:
+    """The agenda with its planned and actual times (workshop.selectors.agenda_timeline)."""
+    return [
+        {
+            "position": row["position"],
+            "title": row["title"],
+            "kind": row["kind"],
+            "planned_start": _iso(row["planned_start"]),
+            "planned_end": _iso(row["planned_end"]),
+            "planned_minutes": row["planned_minutes"],
+            "actual_start": _iso(row["actual_start"]),
+            "actual_end": _iso(row["actual_end"]),
+            "actual_minutes": row["actual_minutes"],
+            "overrun_minutes": row["overrun_minutes"],
+            "visits": row["visits"],
+        }
+        for row in agenda_timeline(workshop=workshop)
+    ]
+
+
+_BUILD = {"votes": _votes, "questions": _questions, "views": _views, "agenda": _agenda}
 
 
 def export_data(workshop: Workshop, name: str) -> dict:
@@ -125,7 +147,8 @@ def export_json(workshop: Workshop, name: str) -> str:
     return json.dumps(export_data(workshop, name), ensure_ascii=False, indent=2) + "\n"
 
 
-# CSV: one row per ballot, question or view; a vote's own fields repeat on its ballots' rows.
+# CSV: one row per ballot, question, view or agenda item; a vote's own fields repeat on its
+# ballots' rows.
 CSV_COLUMNS = {
     "votes": ["poll", "runoff_of", "poll_state", "record_digest", "alias", "theme", "at"],
     "questions": [
@@ -133,6 +156,10 @@ CSV_COLUMNS = {
         "answered_at",
     ],
     "views": ["id", "kind", "theme", "text", "state", "created_at"],
+    "agenda": [
+        "position", "title", "kind", "planned_start", "planned_end", "planned_minutes",
+        "actual_start", "actual_end", "actual_minutes", "overrun_minutes", "visits",
+    ],
 }  # fmt: skip
 
 

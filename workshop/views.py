@@ -159,7 +159,8 @@ def console_action_view(request, code: str):
 @require_GET
 @facilitator_only
 def export(request, code: str, name: str, fmt: str):
-    """A download of the workshop's votes, questions or views (workshop/exports.py)."""
+    """A download of the workshop's votes, questions, views or agenda timeline
+    (workshop/exports.py)."""
     workshop = workshop_by_code(code)
     if workshop is None or name not in exports.NAMES or fmt not in ("json", "csv"):
         raise Http404("No such export.")

@@ -16,7 +16,7 @@ from tests.factories import log_in, make_attendee, make_voting_workshop
 from voting.models import Poll
 from voting.services import ballot_cast, poll_close, poll_decide, poll_open, poll_reveal
 from workshop import exports
-from workshop.services import facilitator_ensure, live_state_ensure
+from workshop.services import facilitator_ensure, live_state_ensure, stage_goto
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs" / "export.schema.json").read_text()
@@ -183,9 +183,35 @@ def test_export_workshop_writes_the_same_files(room, tmp_path):
         assert (tmp_path / f"{room.join_code}-{name}.csv").read_text() == exports.export_csv(
             room, name
         )
-    assert len(out.getvalue().splitlines()) == 6
+    assert len(out.getvalue().splitlines()) == 2 * len(exports.NAMES)
 
 
 def test_export_workshop_refuses_an_unknown_code(db, tmp_path):
     with pytest.raises(CommandError, match="No workshop has the code"):
         call_command("export_workshop", "NOSUCH", "--out", str(tmp_path))
+
+
+def test_the_agenda_export_gives_planned_and_actual_times(room):
+    first, second = room.agenda_items.order_by("position")[:2]
+    stage_goto(workshop=room, item_id=first.pk, actor="fac")
+    stage_goto(workshop=room, item_id=second.pk, actor="fac")
+
+    data = exports.export_data(room, "agenda")
+    jsonschema.validate(data, SCHEMA)
+    rows = data["agenda"]
+    assert [r["title"] for r in rows] == [i.title for i in room.agenda_items.order_by("position")]
+    assert rows[0]["visits"] == 1 and rows[0]["actual_end"] == rows[1]["actual_start"]
+    assert rows[0]["actual_minutes"] is not None and rows[1]["actual_end"] is None
+    table = list(csv.DictReader(io.StringIO(exports.export_csv(room, "agenda"))))
+    assert [r["title"] for r in table] == [r["title"] for r in rows]
+    assert table[1]["actual_end"] == ""
+
+
+def test_the_report_links_to_the_exports_for_the_facilitator(client, room):
+    facilitator_ensure(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
+
+    body = client.get(f"/s/{room.join_code}/report/").content.decode()
+
+    for name in exports.NAMES:
+        assert f'href="/s/{room.join_code}/export/{name}.csv"' in body

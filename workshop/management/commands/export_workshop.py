@@ -8,7 +8,7 @@ from workshop.selectors import workshop_by_code
 
 class Command(BaseCommand):
     help = (
-        "Write a workshop's exports (votes, questions, views; JSON and CSV, the files the "
+        "Write a workshop's exports (votes, questions, views, agenda; JSON and CSV, the files the "
         "console's Exports links download) into DIR: CODE-votes.json, CODE-votes.csv, …. "
         "The JSON schema is docs/export.schema.json."
     )
