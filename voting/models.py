@@ -86,6 +86,12 @@ class Poll(models.Model):
     decided_by = models.CharField(
         max_length=10, choices=DecidedBy.choices, blank=True, help_text="Which rule settled it."
     )
+    phones_at_close = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Phones connected when the vote closed, as the console counted them (empty "
+        "when it was closed some other way: the report then counts the phones that had joined).",
+    )
     record = models.JSONField(
         null=True,
         blank=True,

@@ -85,8 +85,9 @@ def poll_open(
 
 
 @transaction.atomic
-def poll_close(*, poll: Poll | int, actor: str = "system") -> Poll:
-    """open → closed. Ballots arriving afterwards are refused.
+def poll_close(*, poll: Poll | int, actor: str = "system", phones: int | None = None) -> Poll:
+    """open → closed. Ballots arriving afterwards are refused. `phones`: the phones connected
+    at that moment, as the console counts them, kept for the turnout in the report.
 
     Freezes the vote record: the canonical ballot list and its SHA-256 digest
     (voting/record.py) are stored on the poll, so neither a purge of attendees nor anything
@@ -96,15 +97,16 @@ def poll_close(*, poll: Poll | int, actor: str = "system") -> Poll:
         raise ValidationError("The vote is not open, so it cannot be closed.")
     poll.state = Poll.State.CLOSED
     poll.closed_at = timezone.now()
+    poll.phones_at_close = phones
     # The poll row is locked and its state is no longer open in this transaction: a ballot
     # batch's final check (bump_open_versions) refuses it, so the list read here is final.
     poll.record = None
     poll.record = poll_record(poll)
     poll.record_digest = record_digest(poll.record)
-    poll.save(update_fields=["state", "closed_at", "record", "record_digest"])
+    poll.save(update_fields=["state", "closed_at", "phones_at_close", "record", "record_digest"])
     _event(
         poll, PollEvent.What.CLOSED, actor, at=poll.closed_at,
-        ballots=len(poll.record), record_digest=poll.record_digest,
+        ballots=len(poll.record), record_digest=poll.record_digest, phones=phones,
     )  # fmt: skip
     _touch_live(poll.workshop_id)
     return poll

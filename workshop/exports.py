@@ -61,6 +61,7 @@ def _votes(workshop: Workshop) -> list[dict]:
                 "options": options,
                 "counts": [{"theme": t, "ballots": counts.get(t, 0)} for t in options],
                 "total": len(record),
+                "phones_at_close": poll.phones_at_close,
                 "record_digest": poll.record_digest or None,
                 "ballots": record,
             }

@@ -86,7 +86,8 @@ def _bar_chart(report: PollReport) -> None:
 
 def report_polls(*, workshop: Workshop) -> list[PollReport]:
     """Every vote of the workshop in the order they opened, with counts and percentages per
-    theme, turnout against the phones that had joined by the close, and ballots per minute
+    theme, turnout against the phones connected at the close (else those that had joined by
+    then), and ballots per minute
     while it was open (by when each ballot was first cast)."""
     polls = list(
         Poll.objects.filter(workshop=workshop)
@@ -160,7 +161,15 @@ def report_polls(*, workshop: Workshop) -> list[PollReport]:
             rows=rows,
             total=total,
             joined_before_close=before,
-            turnout_percent=_percent(total, before) if before else None,
+            # Against the phones connected at the close, as the console counted them; a vote
+            # closed without the console's socket falls back to the phones that had joined.
+            turnout_percent=(
+                _percent(total, poll.phones_at_close)
+                if poll.phones_at_close
+                else _percent(total, before)
+                if before
+                else None
+            ),
             changed=changed.get(poll.pk, 0),
             minutes=minutes,
             has_runoff=poll.pk in parents,

@@ -127,6 +127,28 @@ async def test_a_vote_opened_on_the_console_socket_names_its_facilitator_in_the_
     await desk.close()
 
 
+async def test_a_vote_closed_on_the_console_keeps_the_phones_connected_at_the_close(
+    live_workshop,
+):
+    await _open_vote(live_workshop)
+    desk = await console(live_workshop)
+    assert await desk.connect()
+    phones = [await phone(live_workshop) for _ in range(2)]
+    for p in phones:
+        await p.receive()
+    await desk.drain()
+
+    await desk.send({"action": "poll_close", "HEADERS": {}})
+    await desk.receive_until('id="console-flash"')
+
+    closed = await database_sync_to_async(
+        lambda: list(Poll.objects.values_list("state", "phones_at_close"))
+    )()
+    assert closed == [("closed", 2)]
+    for client in (desk, *phones):
+        await client.close()
+
+
 async def test_phone_vote_is_acknowledged_after_commit_and_reaches_projector_and_console(
     live_workshop,
 ):

@@ -106,9 +106,10 @@ def test_closing_freezes_the_record_and_its_digest(workshop):
     for voter, theme in zip(voters, [a, b, b], strict=True):
         ballot_cast(poll_id=poll.pk, attendee_id=voter.pk, theme_id=theme.pk)
     live = poll_record(poll)
-    poll = poll_close(poll=poll)
+    poll = poll_close(poll=poll, phones=5)
 
     stored = Poll.objects.get(pk=poll.pk)
+    assert stored.phones_at_close == 5
     assert stored.record == live
     assert [e["theme"] for e in stored.record].count(b.title) == 2
     assert stored.record_digest == record_digest(live)
@@ -155,6 +156,7 @@ def test_every_state_change_of_a_vote_is_in_its_audit_trail_with_who_did_it(work
     assert closed.detail == {
         "ballots": 2,
         "record_digest": Poll.objects.get(pk=poll.pk).record_digest,
+        "phones": None,  # closed without the console's socket: no count of phones connected
     }
     assert PollEvent.objects.get(poll=poll, what="decided").detail == {
         "theme": b.title,

@@ -103,6 +103,25 @@ def test_report_vote_figures_equal_the_database():
     assert report.minutes[-1][1] == 6
 
 
+def test_report_turnout_counts_the_phones_connected_when_the_console_closed_the_vote(client):
+    workshop = make_voting_workshop()
+    poll = poll_open(workshop=workshop)
+    themes = list(workshop.themes.order_by("position"))
+    for _ in range(3):
+        voter = make_attendee(workshop=workshop)
+        ballot_cast(poll_id=poll.pk, attendee_id=voter.pk, theme_id=themes[0].pk)
+    make_attendee(workshop=workshop)  # joined, but not connected when the vote closed
+    poll_close(poll=poll, phones=4)
+    assert Poll.objects.get(pk=poll.pk).phones_at_close == 4
+
+    [report] = report_context(workshop=workshop)["polls"]
+    assert report.turnout_percent == 75.0
+    facilitator_ensure(username="fac", password="long-enough-pass-1")
+    log_in(client, "fac", "long-enough-pass-1")
+    page = client.get(f"/s/{workshop.join_code}/report/").content.decode()
+    assert "75.0% of the 4 phones connected when the vote closed" in page
+
+
 def test_report_questions_and_views_equal_the_database():
     workshop = make_voting_workshop()
     _session(workshop, questions=5, views=6)

@@ -80,10 +80,14 @@ def _current_poll(workshop: Workshop) -> Poll:
     return poll
 
 
-def console_action(*, workshop: Workshop, data, actor: str = "system") -> str:
+def console_action(
+    *, workshop: Workshop, data, actor: str = "system", phones: int | None = None
+) -> str:
     """Carry out one console action; returns what to tell the facilitator.
 
     actor: the facilitator's username, named in the vote's audit trail and the stage changes.
+    phones: the phones connected as the console's socket counts them (None from a form post),
+    kept with a vote when it closes.
 
     Raises ValidationError with a readable message for a malformed or refused action.
     """
@@ -116,7 +120,7 @@ def console_action(*, workshop: Workshop, data, actor: str = "system") -> str:
             actor=actor,
         )
     elif action == "poll_close":
-        voting.poll_close(poll=_current_poll(workshop), actor=actor)
+        voting.poll_close(poll=_current_poll(workshop), actor=actor, phones=phones)
     elif action in ("poll_show_bars", "poll_hide_bars"):
         voting.poll_show_bars(
             poll=_current_poll(workshop), show=action == "poll_show_bars", actor=actor

@@ -96,11 +96,15 @@ class ConsoleConsumer(LiveConsumer):
         self.phones = {WORKER_ID: (presence.phones_here(self.workshop.pk), time.time())}
         await self.send(text_data=html + self.turnout())
 
-    def turnout(self) -> str:
+    def phones_connected(self) -> int:
+        """The phones connected, added up over the workers that reported lately."""
         fresh = time.time() - 3 * HEARTBEAT
-        phones = sum(n for n, at in self.phones.values() if at >= fresh)
+        return sum(n for n, at in self.phones.values() if at >= fresh)
+
+    def turnout(self) -> str:
         return render_to_string(
-            "voting/console/tally.html#turnout", {"total": self.total, "phones": phones}
+            "voting/console/tally.html#turnout",
+            {"total": self.total, "phones": self.phones_connected()},
         )
 
     async def left(self):
@@ -113,7 +117,10 @@ class ConsoleConsumer(LiveConsumer):
             return
         try:
             message = await database_sync_to_async(console_action)(
-                workshop=self.workshop, data=content, actor=self.actor
+                workshop=self.workshop,
+                data=content,
+                actor=self.actor,
+                phones=self.phones_connected(),
             )
         except ValidationError as error:
             return await self.refuse(" ".join(error.messages))
