@@ -9,7 +9,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from workshop import redact  # noqa: E402
-from workshop.live import tuning  # noqa: E402
+from workshop.live import shutdown, tuning  # noqa: E402
 from workshop.live.balance import balance_workers  # noqa: E402
 from workshop.live.origin import SameOriginValidator  # noqa: E402
 from workshop.render import templates_compile  # noqa: E402
@@ -32,6 +32,13 @@ redact.install()
 # send it some (workshop/live/balance.py). daphne.server holds the loop it is about to run.
 if (daphne_server := sys.modules.get("daphne.server")) is not None:
     daphne_server.twisted_loop.call_soon(balance_workers)
+
+# A daphne worker exits within seconds of SIGTERM even when a push was cut off mid-way
+# (workshop/live/shutdown.py). Only in the server: a test run keeps its own exit code.
+if "daphne" in os.path.basename(sys.argv[0]) or sys.argv[0].endswith(
+    os.path.join("daphne", "__main__.py")
+):
+    shutdown.install()
 
 # Last: the garbage collector's tuning freezes what has been loaded so far.
 tuning.install()
