@@ -26,7 +26,8 @@ from datetime import UTC
 from voting.models import Ballot, Poll
 
 
-def _iso(at) -> str:
+def iso_utc(at) -> str:
+    """A time as the record and the exports write it: ISO 8601 in UTC, microseconds, "Z"."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -41,7 +42,7 @@ def poll_record(poll: Poll) -> list[dict]:
     if poll.record is not None:
         return poll.record
     rows = Ballot.objects.filter(poll=poll).values_list("alias", "theme__title", "changed_at")
-    return canonical([{"alias": a, "theme": t, "at": _iso(at)} for a, t, at in rows])
+    return canonical([{"alias": a, "theme": t, "at": iso_utc(at)} for a, t, at in rows])
 
 
 def record_digest(entries: list[dict]) -> str:

@@ -13,14 +13,13 @@ that the published digest can be checked against any of them.
 import csv
 import io
 import json
-from datetime import UTC
 
 from django.db.models import Count
 from django.utils import timezone
 
 from panel.models import BoardPost, Question
 from voting.models import Poll
-from voting.record import poll_record, record_counts
+from voting.record import iso_utc, poll_record, record_counts
 from workshop.models import Workshop
 from workshop.selectors import agenda_timeline
 
@@ -29,7 +28,7 @@ NAMES = ("votes", "questions", "views", "agenda")
 
 
 def _iso(at) -> str | None:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if at else None
+    return iso_utc(at) if at else None
 
 
 def _votes(workshop: Workshop) -> list[dict]:

@@ -16,9 +16,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from redis.exceptions import RedisError
 
-from workshop.live import sockets
+from workshop.live import presence, sockets
 from workshop.live.balance import balance_workers
-from workshop.live.coalesce import coalescer
+from workshop.live.coalesce import HEARTBEAT, WORKER_ID, coalescer
 from workshop.live.groups import (
     Surface,
     group_join,
@@ -245,3 +245,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return True
         self.version = event["version"]
         return False
+
+
+class CountsPhones:
+    """For the sockets that show the room's count of phones (console and projector): this
+    worker's count when the socket opens, then each worker's latest report
+    (workshop.phones_counted, re-sent every HEARTBEAT by coalesce.py); a worker silent for
+    three heartbeats is left out."""
+
+    def phones_start(self) -> None:
+        self.phones = {WORKER_ID: (presence.phones_here(self.workshop.pk), time.time())}
+
+    def phones_reported(self, event) -> None:
+        self.phones[event["worker"]] = (event["phones"], event["at"])
+
+    def phones_connected(self) -> int:
+        """The phones connected, added up over the workers that reported lately."""
+        fresh = time.time() - 3 * HEARTBEAT
+        return sum(n for n, at in self.phones.values() if at >= fresh)

@@ -10,9 +10,8 @@ from django.template.loader import render_to_string
 from redis.exceptions import RedisError
 
 from workshop.actions.console import console_action
-from workshop.live import presence, sockets
-from workshop.live.coalesce import HEARTBEAT, WORKER_ID
-from workshop.live.consumers.base import LiveConsumer
+from workshop.live import sockets
+from workshop.live.consumers.base import CountsPhones, LiveConsumer
 from workshop.live.groups import (
     Surface,
     group_join,
@@ -29,7 +28,7 @@ def _console_state(workshop_id: int) -> tuple[int, str, int]:
     return snap.version, console_html(snap, phones=None), snap.tally.total if snap.tally else 0
 
 
-class ConsoleConsumer(LiveConsumer):
+class ConsoleConsumer(CountsPhones, LiveConsumer):
     """The facilitator's console: staff with the run_workshop permission only.
 
     The socket lives only as long as the login it opened with. Every action checks it
@@ -93,13 +92,8 @@ class ConsoleConsumer(LiveConsumer):
             self.workshop.pk
         )
         self.tally_versions: dict[int, int] = {}
-        self.phones = {WORKER_ID: (presence.phones_here(self.workshop.pk), time.time())}
+        self.phones_start()
         await self.send(text_data=html + self.turnout())
-
-    def phones_connected(self) -> int:
-        """The phones connected, added up over the workers that reported lately."""
-        fresh = time.time() - 3 * HEARTBEAT
-        return sum(n for n, at in self.phones.values() if at >= fresh)
 
     def turnout(self) -> str:
         return render_to_string(
@@ -151,7 +145,7 @@ class ConsoleConsumer(LiveConsumer):
     async def workshop_phones_counted(self, event):
         if not await self.logged_in():
             return
-        self.phones[event["worker"]] = (event["phones"], event["at"])
+        self.phones_reported(event)
         await self.send(text_data=self.turnout())
 
     async def workshop_screen_secret_renewed(self, event):

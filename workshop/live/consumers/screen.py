@@ -1,12 +1,9 @@
 """The projector's socket: read-only, admitted by the secret in its address."""
 
-import time
-
 from channels.db import database_sync_to_async
 
-from workshop.live import presence, sockets
-from workshop.live.coalesce import HEARTBEAT, WORKER_ID
-from workshop.live.consumers.base import LiveConsumer
+from workshop.live import sockets
+from workshop.live.consumers.base import CountsPhones, LiveConsumer
 from workshop.live.groups import Surface
 from workshop.models import LiveState
 from workshop.render import screen_link_replaced_html, screen_main_html, screen_phones_html
@@ -18,7 +15,7 @@ def _screen_state(workshop_id: int) -> tuple[int, str]:
     return snap.version, screen_main_html(snap)
 
 
-class ScreenConsumer(LiveConsumer):
+class ScreenConsumer(CountsPhones, LiveConsumer):
     """The projector: read-only, admitted by the secret in its address."""
 
     surface = Surface.SCREEN
@@ -32,13 +29,12 @@ class ScreenConsumer(LiveConsumer):
     async def joined(self):
         self.version, html = await database_sync_to_async(_screen_state)(self.workshop.pk)
         self.tally_versions: dict[int, int] = {}
-        self.phones = {WORKER_ID: (presence.phones_here(self.workshop.pk), time.time())}
+        self.phones_start()
         await self.send(text_data=html + self.phones_joined())
 
     def phones_joined(self) -> str:
-        """The room's count of phones, added up over the workers that reported lately."""
-        fresh = time.time() - 3 * HEARTBEAT
-        return screen_phones_html(sum(n for n, at in self.phones.values() if at >= fresh))
+        """The room's count of phones, as the projector shows it."""
+        return screen_phones_html(self.phones_connected())
 
     async def receive(self, text_data=None, bytes_data=None):
         pass  # the projector sends nothing; anything it does send is ignored
@@ -58,7 +54,7 @@ class ScreenConsumer(LiveConsumer):
             await self.send(text_data=event["html"])
 
     async def workshop_phones_counted(self, event):
-        self.phones[event["worker"]] = (event["phones"], event["at"])
+        self.phones_reported(event)
         await self.send(text_data=self.phones_joined())
 
     async def workshop_screen_secret_renewed(self, event):
