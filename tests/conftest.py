@@ -3,6 +3,8 @@ from django.core.cache import cache
 
 from workshop import limits
 from workshop.content import DEMO_PATH, content_read
+from workshop.pages import home_pages
+from workshop.render import panel_cache, phone_cache
 from workshop.services import workshop_load
 
 
@@ -19,3 +21,11 @@ def fresh_limits():
     yield
     cache.clear()
     limits.local_reset()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rendered_caches():
+    """Pages and pushes are kept by (workshop id, version). A test's rolled-back transaction
+    hands the next test the same ids and versions again, which the database never does."""
+    for kept in (home_pages, phone_cache, panel_cache):
+        kept.clear()

@@ -1,10 +1,23 @@
 import os
 import sys
 
-from django.core.asgi import get_asgi_application
+import django
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workshop.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application does first
+
+from django.conf import settings  # noqa: E402
+
+from workshop.handler import PooledASGIHandler  # noqa: E402
+from workshop.statics import StaticFiles  # noqa: E402
+
+# Pages run on a fixed pool of long-lived threads, not a new thread each (workshop/handler.py).
+django_asgi_app = (
+    PooledASGIHandler(threads=settings.REQUEST_THREADS)
+    if settings.TUNE_REQUEST_THREADS
+    else ASGIHandler()
+)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
@@ -17,7 +30,8 @@ from workshop.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Static files first, on the event loop; pages through Django (workshop/statics.py).
+        "http": StaticFiles(django_asgi_app) if settings.TUNE_STATIC else django_asgi_app,
         "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

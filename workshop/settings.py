@@ -147,6 +147,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The page path's performance changes (docs/performance.md, "Doors open"), each on by default
+# and off with its variable set to 0, as the live layer's below: pages on a pool of long-lived
+# threads with the middleware run in one go (workshop/handler.py), static files answered ahead
+# of Django (workshop/statics.py), the phone's home page kept by live version
+# (workshop/pages.py).
+TUNE_REQUEST_THREADS = env_bool("WORKSHOP_TUNE_REQUEST_THREADS", True)
+TUNE_STATIC = env_bool("WORKSHOP_TUNE_STATIC", True)
+TUNE_PAGE_CACHE = env_bool("WORKSHOP_TUNE_PAGE_CACHE", True)
+# Threads that serve pages (workshop/handler.py): each keeps its database connection for the
+# life of the process, so this is also the most database connections pages hold open.
+try:
+    REQUEST_THREADS = int(os.environ.get("WORKSHOP_REQUEST_THREADS", "8"))
+except ValueError:
+    REQUEST_THREADS = 0
+if REQUEST_THREADS < 1:
+    raise ImproperlyConfigured("WORKSHOP_REQUEST_THREADS must be a whole number, 1 or more.")
+
 # --- Channels -------------------------------------------------------------------------------
 # Performance patches of the live layer, each on by default and off with its variable set to
 # 0 (workshop/live/tuning/__init__.py lists them; `make bench` measures them).

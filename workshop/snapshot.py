@@ -93,6 +93,13 @@ def live_state_get(*, workshop_id: int) -> LiveState:
     return found.first() or LiveState(workshop_id=workshop_id, screen_secret="")
 
 
+def live_version(*, workshop_id: int) -> int:
+    """The live version alone (0 before the session's state exists): one indexed read, for
+    whatever is cached by version (workshop/pages.py)."""
+    found = LiveState.objects.filter(workshop_id=workshop_id).values_list("version", flat=True)
+    return found.first() or 0
+
+
 def live_snapshot(
     *, workshop_id: int | None = None, workshop: Workshop | None = None
 ) -> LiveSnapshot:

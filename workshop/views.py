@@ -3,23 +3,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from voting.models import Poll
-from voting.selectors import ballot_choice
 from workshop import exports
 from workshop.actions.console import console_action
 from workshop.forms import JoinForm
 from workshop.http import with_workshop
 from workshop.lan import url_is_loopback
 from workshop.models import LiveState
+from workshop.pages import phone_home_response
 from workshop.render import (
     console_panel_context,
     console_projector_context,
-    phone_html,
     qr_svg,
     screen_context,
 )
@@ -44,16 +42,8 @@ def join(request):
 @require_GET
 @with_workshop
 def phone_home(request, *, workshop):
-    snap = live_snapshot(workshop=workshop)
-    choice = None
-    if snap.poll:
-        choice = ballot_choice(poll_id=snap.poll.pk, attendee_id=request.attendee_id)
-    live_html = phone_html(snap, choice=choice, csrf_token=get_token(request))
-    return render(
-        request,
-        "workshop/phone/home.html",
-        {"workshop": workshop, "tab": "home", "live_html": live_html},
-    )
+    """The page a phone opens first (the QR code's link): kept rendered by live version."""
+    return phone_home_response(request, workshop=workshop)
 
 
 @require_POST
