@@ -49,6 +49,7 @@ def home_context(*, workshop: Workshop, snap: LiveSnapshot, choice: int | None, 
     return {
         "workshop": workshop,
         "tab": "home",
+        "csrf_token": csrf,  # over the context processor's: the page's meta tag
         "live_html": phone_html(snap, choice=choice, csrf_token=csrf),
     }
 
