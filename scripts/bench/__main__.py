@@ -101,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.kill_worker,
             )
         else:
-            result = run_mode(
-                args.mode, phones, args.rate, args.in_flight, args.phones_per_address
-            )
+            result = run_mode(args.mode, phones, args.rate, args.in_flight, args.phones_per_address)
         args.child_json.write_text(json.dumps(result))
         return 0
 

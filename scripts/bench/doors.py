@@ -101,10 +101,10 @@ async def load_page(phone: DoorPhone, t: Timings) -> None:
     started = time.perf_counter()
     response = await phone.browser.get(PAGE, PAGE_HEADERS)
     t.first_page.append(time.perf_counter() - started)
-    phone.first_page_at = time.perf_counter()
     t.status("first page", response.status)
     if response.status != 200:
         raise RuntimeError(f"first page: {response.status}")
+    phone.first_page_at = time.perf_counter()
     html = response.text
     token, join = CSRF_RE.search(html), JOIN_RE.search(html)
     if not (token and join):
@@ -256,7 +256,9 @@ async def calibrate(host: str, port: int, k: int, meters: dict) -> dict:
     ]
     c = CALIBRATION_CONCURRENCY
     phases = {}
-    phases["first_page"] = await measured("cookieless page loads only", "first_page", phones, load_page, c, meters)
+    phases["first_page"] = await measured(
+        "cookieless page loads only", "first_page", phones, load_page, c, meters
+    )
     ready = [p for p in phones if p.token]
     phases["static"] = await measured("static files only", "static", ready, load_statics, c, meters)
 
@@ -288,9 +290,7 @@ async def doors_run(
     k = min(calibration, phones)
     result["calibration"] = await calibrate(host, port, k, meters)
     crowd = [
-        DoorPhone(
-            Browser(host, port, source_address(i, per_address=per_address), REQUEST_TIMEOUT)
-        )
+        DoorPhone(Browser(host, port, source_address(i, per_address=per_address), REQUEST_TIMEOUT))
         for i in range(phones)
     ]
     result["arrival"] = {"phones": phones, "in_flight_limit": in_flight}
@@ -348,7 +348,7 @@ def arrival_figures(
     n = len(crowd)
     return {
         "seconds": round(seconds, 2),
-        "first_pages": len(paged),
+        "first_pages_ok": len(paged),
         "pages_per_second": round(len(paged) / pages_span, 1) if pages_span else None,
         "all_connected_seconds": (
             round(max(p.connected_at for p in connected) - t0, 2)
@@ -373,9 +373,7 @@ def arrival_figures(
         "statuses": t.statuses,
         "server_cpu_seconds": round(spent["server"], 2),
         "server_cpu_ms_per_phone": round(1000 * spent["server"] / n, 2) if n else None,
-        **{
-            f"{k}_cpu_seconds": round(v, 2) for k, v in spent.items() if k not in ("server",)
-        },
+        **{f"{k}_cpu_seconds": round(v, 2) for k, v in spent.items() if k not in ("server",)},
     }
 
 
@@ -408,4 +406,3 @@ def headline(result: dict) -> dict:
                 "the whole arrival (page, statics, join, socket) divided by the phones",
         },
     }  # fmt: skip
-

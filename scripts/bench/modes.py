@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .app import prepare
 from .clients import Phone
-from .config import DEADLINES, DOORS, PACKAGE, PY, RECOVERY_TIMEOUT, ROOT
+from .config import DEADLINES, DOORS, DOORS_SCALEOUT, PACKAGE, PY, RECOVERY_TIMEOUT, ROOT
 from .doors import IN_FLIGHT, doors_run, headline
 from .gctrace import gc_seconds, gc_trace_env
 from .phases import connections_run, run_within_deadline, vote_run
@@ -45,7 +45,7 @@ def run_mode(
         if mode == DOORS:
             result.update({"phones_requested": phones, "phones_per_address": per_address})
             result["server_rss_mb_before"] = server.memory().get("VmRSS")
-            meters = {"server": lambda: proc_cpu_seconds(server.pid)}
+            meters = {"server": lambda: proc_cpu_seconds(server.pid), "client": time.process_time}
             runner = doors_run(
                 "127.0.0.1", server.port, phones, in_flight, meters, result,
                 per_address=per_address,
@@ -96,7 +96,7 @@ def run_child(mode: str, args, extra: list[str] = (), phones: int | None = None)
     ]
     if phones or args.phones:
         command += ["--phones", str(phones or args.phones)]
-    if mode == DOORS:
+    if mode in (DOORS, DOORS_SCALEOUT):
         command += ["--in-flight", str(args.in_flight)]
         command += ["--phones-per-address", str(args.phones_per_address)]
     child = subprocess.Popen([*command, *extra], cwd=ROOT)
