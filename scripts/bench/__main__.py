@@ -21,7 +21,7 @@ import tempfile
 
 import bench
 from bench import compare, rebalance, report
-from bench.config import DEFAULT_PHONES, DOORS, DOORS_SCALEOUT, MODES, SCALEOUT
+from bench.config import DEFAULT_PHONES, DOORS_SCALEOUT, MODES, SCALEOUT
 from bench.doors import IN_FLIGHT
 from bench.doors_scaleout import doors_scaleout_all, run_doors_scaleout
 from bench.modes import run_child, run_mode
@@ -36,9 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         return COMMANDS[argv[0]](argv[1:])
     parser = argparse.ArgumentParser(prog="bench", description=bench.__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--mode", choices=(*MODES, DOORS, SCALEOUT, DOORS_SCALEOUT, "all"), default="all"
-    )
+    parser.add_argument("--mode", choices=(*MODES, SCALEOUT, DOORS_SCALEOUT, "all"), default="all")
     parser.add_argument(
         "--phones", type=int, help="phones per mode (default: burst 1000, paced 1000, "
         "connections 5000, doors 1000, scaleout and doors-scaleout 5000 per measurement)"

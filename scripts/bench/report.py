@@ -307,23 +307,9 @@ def doors_line(label: str, r: dict) -> list[str]:
 
 def summary(results: dict, targets: dict) -> str:
     lines = []
-    if d := results.get(DOORS):
-        lines += doors_line(DOORS, d)
-    if ds := results.get(DOORS_SCALEOUT):
-        for m in ds.get("measurements") or []:
-            n = m.get("worker_processes")
-            lines += doors_line(f"doors {n}w", m)
-        lines.append(
-            f"{'':2}doors through nginx, 2 vs 1 workers: pages/s"
-            f" {ds.get('ratio_2_vs_1_pages_per_second')}, CPU per first page"
-            f" {ds.get('cpu_per_page_ratio_2_vs_1')}, CPU per phone arriving"
-            f" {ds.get('cpu_per_phone_arrival_ratio_2_vs_1')}"
-        )
-        if ds.get("error"):
-            lines.append(f"{DOORS_SCALEOUT} ERROR {ds['error']}")
     for mode in MODES:
         r = results.get(mode)
-        if not r:
+        if not r or mode == DOORS:
             continue
         if r.get("error"):
             lines.append(f"{mode:12} ERROR {r['error']}")
@@ -357,6 +343,20 @@ def summary(results: dict, targets: dict) -> str:
         log = r.get("server_log") or {}
         if log.get("tracebacks"):
             lines.append(f"{'':12} server log: {log['tracebacks']} traceback(s)")
+    if d := results.get(DOORS):
+        lines += doors_line(DOORS, d)
+    if ds := results.get(DOORS_SCALEOUT):
+        for m in ds.get("measurements") or []:
+            n = m.get("worker_processes")
+            lines += doors_line(f"doors {n}w", m)
+        lines.append(
+            f"{'':2}doors through nginx, 2 vs 1 workers: pages/s"
+            f" {ds.get('ratio_2_vs_1_pages_per_second')}, CPU per first page"
+            f" {ds.get('cpu_per_page_ratio_2_vs_1')}, CPU per phone arriving"
+            f" {ds.get('cpu_per_phone_arrival_ratio_2_vs_1')}"
+        )
+        if ds.get("error"):
+            lines.append(f"{DOORS_SCALEOUT} ERROR {ds['error']}")
     if so := results.get(SCALEOUT):
         lines += scaleout_summary(so)
     for name, v in targets.items():
