@@ -73,7 +73,8 @@ BY_NAME = {
             "ratio_ceiling_from_1_worker_cpu", "voting_window_epoch", "loadavg_1min_end",
             # doors: the run's settings and what a phone's page asked for
             "count", "requests", "concurrency", "in_flight_limit", "phones_per_address",
-            "statics_per_phone", "http_connections_opened", "statuses",
+            "statics_per_phone", "http_connections_opened", "statuses", "threads",
+            "open_files", "open_sockets",
         ),
         NOT_JUDGED,
     ),

@@ -28,6 +28,7 @@ from .processes import (
     pid_from,
     proc_cpu_seconds,
     proc_status,
+    proc_threads_files,
     tree_cpu_seconds,
 )
 from .services import SERVICES_TIMEOUT, services_env, services_versions
@@ -129,6 +130,7 @@ def run_doors_scaleout(
                     "rss_mb_end": mem.get("VmRSS"),
                     "hwm_mb": mem.get("VmHWM"),
                     "cpu_seconds": round(proc_cpu_seconds(pid) - c0, 2),
+                    **proc_threads_files(pid),
                 }
             )
         result["cpu_pinning"] = "none (kernel scheduling for workers, nginx, client and services)"

@@ -18,7 +18,14 @@ from .config import DEADLINES, DOORS, DOORS_SCALEOUT, PACKAGE, PY, RECOVERY_TIME
 from .doors import IN_FLIGHT, doors_run, headline
 from .gctrace import gc_seconds, gc_trace_env
 from .phases import connections_run, run_within_deadline, vote_run
-from .processes import PINNED, Server, busy_neighbours, pin_client, proc_cpu_seconds
+from .processes import (
+    PINNED,
+    Server,
+    busy_neighbours,
+    pin_client,
+    proc_cpu_seconds,
+    proc_threads_files,
+)
 from .report_render import report_run
 
 
@@ -59,6 +66,7 @@ def run_mode(
         if mode == DOORS:
             result["headline"] = headline(result)
             result["server_rss_mb_end"] = server.memory().get("VmRSS")
+            result["server_at_end"] = proc_threads_files(server.pid)
         result["server_hwm_mb"] = server.memory().get("VmHWM", result.get("server_hwm_mb"))
         if found := gc_seconds(var, server.pid, result.get("voting_window_epoch")):
             result["gc_while_voting"] = found
