@@ -123,6 +123,7 @@ def run_doors_scaleout(
         except TimeoutError:
             result["error"] = f"deadline of {DEADLINES[DOORS_SCALEOUT]:.0f} s reached"
         result["headline"] = headline(result)
+        time.sleep(2.0)  # the phones' closed connections reach the workers
         for w, pid, c0 in zip(result["workers"], pids, cpu0, strict=True):
             mem = proc_status(pid)
             w.update(

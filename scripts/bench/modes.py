@@ -66,6 +66,7 @@ def run_mode(
         if mode == DOORS:
             result["headline"] = headline(result)
             result["server_rss_mb_end"] = server.memory().get("VmRSS")
+            time.sleep(2.0)  # the phones' closed connections reach the server
             result["server_at_end"] = proc_threads_files(server.pid)
         result["server_hwm_mb"] = server.memory().get("VmHWM", result.get("server_hwm_mb"))
         if found := gc_seconds(var, server.pid, result.get("voting_window_epoch")):
