@@ -296,9 +296,9 @@ async def doors_run(
     result["arrival"] = {"phones": phones, "in_flight_limit": in_flight}
     t = Timings()
     gate = asyncio.Semaphore(in_flight)
+    before = {k_: f() for k_, f in meters.items()}
+    t0 = time.perf_counter()
     try:
-        before = {k_: f() for k_, f in meters.items()}
-        t0 = time.perf_counter()
         await asyncio.gather(*(arrive(p, gate, t) for p in crowd))
         arrival_seconds = time.perf_counter() - t0
         spent = {k_: f() - before[k_] for k_, f in meters.items()}
@@ -330,7 +330,12 @@ async def doors_run(
             "failed": sum(not p.returned for p in ready),
         }
     finally:
-        result.setdefault("arrival", {})["phones_connected_at_end"] = sum(
+        if "seconds" not in result["arrival"]:  # stopped by the deadline: how far it got
+            spent = {k_: f() - before[k_] for k_, f in meters.items()}
+            seconds = time.perf_counter() - t0
+            result["arrival"].update(arrival_figures(crowd, t, t0, seconds, spent))
+            result["arrival"]["stopped_before_every_phone_was_done"] = True
+        result["arrival"]["phones_connected_at_end"] = sum(
             p.connected_at is not None for p in crowd
         )
         await close_all([p.ws for p in crowd])
@@ -364,7 +369,6 @@ def arrival_figures(
         "joins_refused_429": sum(p.refused for p in crowd),
         "phones_that_retried_join": sum(p.refused > 0 for p in crowd),
         "first_page_ms": latency(t.first_page),
-        "returning_page_ms": None,  # see "returning"
         "join_ms": latency(t.join, p99=False),
         "static_ms": latency(t.static, p99=False),
         "socket_ms": latency(t.socket, p99=False),
