@@ -62,8 +62,12 @@ def run_mode(
         else:
             runner = vote_run(mode, [server], info, rate, phones_, result)
 
+        spy = server.profile_start(DOORS) if mode == DOORS else None
+        if spy:
+            time.sleep(1.0)  # py-spy attaches
         run_within_deadline(mode, runner, [server], phones_, result)
         if mode == DOORS:
+            result["profile"] = server.profile_stop(spy)
             result["headline"] = headline(result)
             result["server_rss_mb_end"] = server.memory().get("VmRSS")
             time.sleep(2.0)  # the phones' closed connections reach the server
