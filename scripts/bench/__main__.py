@@ -21,7 +21,9 @@ import tempfile
 
 import bench
 from bench import compare, rebalance, report
-from bench.config import DEFAULT_PHONES, MODES, SCALEOUT
+from bench.config import DEFAULT_PHONES, DOORS_SCALEOUT, MODES, SCALEOUT
+from bench.doors import IN_FLIGHT
+from bench.doors_scaleout import doors_scaleout_all, run_doors_scaleout
 from bench.modes import run_child, run_mode
 from bench.processes import raise_nofile
 from bench.scaleout import run_scaleout, scaleout_all
@@ -34,10 +36,18 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         return COMMANDS[argv[0]](argv[1:])
     parser = argparse.ArgumentParser(prog="bench", description=bench.__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=(*MODES, SCALEOUT, "all"), default="all")
+    parser.add_argument("--mode", choices=(*MODES, SCALEOUT, DOORS_SCALEOUT, "all"), default="all")
     parser.add_argument(
         "--phones", type=int, help="phones per mode (default: burst 1000, paced 1000, "
-        "connections 5000, scaleout 5000 per measurement)"
+        "connections 5000, doors 1000, scaleout and doors-scaleout 5000 per measurement)"
+    )  # fmt: skip
+    parser.add_argument(
+        "--in-flight", type=int, default=IN_FLIGHT,
+        help=f"doors: phones doing requests at once (default {IN_FLIGHT})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--phones-per-address", type=int, default=1,
+        help="doors: phones sharing one loopback source address (default 1: one each)",
     )  # fmt: skip
     parser.add_argument("--rate", type=float, default=500.0, help="ballots/s in paced mode")
     parser.add_argument(
@@ -74,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child_json:
         phones = args.phones or DEFAULT_PHONES[args.mode]
-        if args.mode == SCALEOUT:
+        if args.mode == DOORS_SCALEOUT:
+            result = run_doors_scaleout(
+                args.workers, phones, args.services, args.in_flight, args.phones_per_address
+            )
+        elif args.mode == SCALEOUT:
             result = run_scaleout(
                 args.workers,
                 phones,
@@ -85,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.kill_worker,
             )
         else:
-            result = run_mode(args.mode, phones, args.rate)
+            result = run_mode(args.mode, phones, args.rate, args.in_flight, args.phones_per_address)
         args.child_json.write_text(json.dumps(result))
         return 0
 
@@ -100,8 +114,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"==> {mode} ...", file=sys.stderr, flush=True)
             if mode == SCALEOUT:
                 results[mode] = scaleout_all(args)
+            elif mode == DOORS_SCALEOUT:
+                results[mode] = doors_scaleout_all(args)
             elif len(modes) == 1:
-                results[mode] = run_mode(mode, args.phones or DEFAULT_PHONES[mode], args.rate)
+                phones = args.phones or DEFAULT_PHONES[mode]
+                results[mode] = run_mode(
+                    mode, phones, args.rate, args.in_flight, args.phones_per_address
+                )
             else:
                 results[mode] = run_child(mode, args)
     finally:

@@ -42,15 +42,19 @@ class Phone:
         self.themes: list[str] = []
 
 
-def ws_connect(url: str, *, port: int, cookie: str | None = None, timeout: float = CONNECT_TIMEOUT):
+def ws_connect(
+    url: str, *, port: int, cookie: str | None = None, timeout: float = CONNECT_TIMEOUT,
+    source: str | None = None,
+):  # fmt: skip
     """A lean client (scripts/bench/ws.py): it shares the machine with the server.
 
     The server accepts only an Origin equal to the socket's own (workshop/live/origin.py):
-    the client sends Host 127.0.0.1:<port>, so the Origin names the same port."""
+    the client sends Host 127.0.0.1:<port>, so the Origin names the same port. source: the
+    loopback address to connect from (doors: one per phone)."""
     headers = [("Origin", f"http://127.0.0.1:{port}")]
     if cookie:
         headers.append(("Cookie", cookie))
-    return bench_ws.connect(url, headers=headers, timeout=timeout)
+    return bench_ws.connect(url, headers=headers, timeout=timeout, source=source)
 
 
 async def phone_connect(phone: Phone, gate: asyncio.Semaphore) -> None:

@@ -39,6 +39,8 @@ BY_NAME = {
             "ballots_per_second", "connects_per_second", "achieved_send_rate",
             "phones_connected", "phones_updated", "phones_back", "ballots_acked",
             "ballots_stored", "phones_with_first_frame_at_deadline",
+            # doors
+            "pages_per_second", "first_pages_ok", "pages_ok", "phones_connected_at_end",
         ),
         HIGHER,
     ),
@@ -47,6 +49,9 @@ BY_NAME = {
             "ballots_refused", "ballots_unanswered", "connect_failed", "out_of_order",
             "tracebacks", "ballots_not_as_last_tapped", "connect_attempts", "kb_per_socket",
             "collections", "sessions_waiting_for_lock", "sessions_idle_in_transaction",
+            # doors: failures, refusals, and CPU per request with 2 workers against 1
+            "phones_failed", "failed", "errors", "joins_refused_429", "phones_that_retried_join",
+            "cpu_per_page_ratio_2_vs_1", "cpu_per_phone_arrival_ratio_2_vs_1",
         ),
         LOWER,
     ),
@@ -66,6 +71,10 @@ BY_NAME = {
             "cpu_share_voting", "server_cpu_share_voting",
             # an estimate from the 1-worker CPU, and the state of the machine
             "ratio_ceiling_from_1_worker_cpu", "voting_window_epoch", "loadavg_1min_end",
+            # doors: the run's settings and what a phone's page asked for
+            "count", "requests", "concurrency", "in_flight_limit", "phones_per_address",
+            "statics_per_phone", "http_connections_opened", "statuses", "threads",
+            "open_files", "open_sockets",
         ),
         NOT_JUDGED,
     ),

@@ -1,4 +1,4 @@
-"""The embedded modes (burst, paced, connections): one daphne on SQLite and the in-memory
+"""The embedded modes (burst, paced, connections, doors): one daphne on SQLite and the in-memory
 layer, on a fresh database, measured in this process. And run_child: any mode in a process
 of its own, since Django's settings (and so the database) are per process."""
 
@@ -14,14 +14,24 @@ from pathlib import Path
 
 from .app import prepare
 from .clients import Phone
-from .config import DEADLINES, PACKAGE, PY, RECOVERY_TIMEOUT, ROOT
+from .config import DEADLINES, DOORS, DOORS_SCALEOUT, PACKAGE, PY, RECOVERY_TIMEOUT, ROOT
+from .doors import IN_FLIGHT, doors_run, headline
 from .gctrace import gc_seconds, gc_trace_env
 from .phases import connections_run, run_within_deadline, vote_run
-from .processes import PINNED, Server, busy_neighbours, pin_client
+from .processes import (
+    PINNED,
+    Server,
+    busy_neighbours,
+    pin_client,
+    proc_cpu_seconds,
+    proc_threads_files,
+)
 from .report_render import report_run
 
 
-def run_mode(mode: str, phones: int, rate: float) -> dict:
+def run_mode(
+    mode: str, phones: int, rate: float, in_flight: int = IN_FLIGHT, per_address: int = 1
+) -> dict:
     if mode == "report":  # no server: the report's render, timed in this process
         return report_run(ballots=phones)
     pinned = PINNED
@@ -31,20 +41,37 @@ def run_mode(mode: str, phones: int, rate: float) -> dict:
     try:
         result["other_busy_processes_start"] = busy_neighbours(exclude={os.getpid()})
         t = time.perf_counter()
-        env, info = prepare(var, phones)
+        # doors: the phones join by themselves, through the page and its join POST.
+        env, info = prepare(var, 0 if mode == DOORS else phones)
         result["setup_seconds"] = round(time.perf_counter() - t, 1)
         server = Server(gc_trace_env(env, var), var, "0" if pinned else None)
         server.start()
         if pinned:
             pin_client()
         phones_ = [Phone(a, c, server.port) for a, c in info["cookies"]]
-        runner = (
-            connections_run(server, info, phones_, result)
-            if mode == "connections"
-            else vote_run(mode, [server], info, rate, phones_, result)
-        )
+        if mode == DOORS:
+            result.update({"phones_requested": phones, "phones_per_address": per_address})
+            result["server_rss_mb_before"] = server.memory().get("VmRSS")
+            meters = {"server": lambda: proc_cpu_seconds(server.pid), "client": time.process_time}
+            runner = doors_run(
+                "127.0.0.1", server.port, phones, in_flight, meters, result,
+                per_address=per_address,
+            )  # fmt: skip
+        elif mode == "connections":
+            runner = connections_run(server, info, phones_, result)
+        else:
+            runner = vote_run(mode, [server], info, rate, phones_, result)
 
+        spy = server.profile_start(DOORS) if mode == DOORS else None
+        if spy:
+            time.sleep(1.0)  # py-spy attaches
         run_within_deadline(mode, runner, [server], phones_, result)
+        if mode == DOORS:
+            result["profile"] = server.profile_stop(spy)
+            result["headline"] = headline(result)
+            result["server_rss_mb_end"] = server.memory().get("VmRSS")
+            time.sleep(2.0)  # the phones' closed connections reach the server
+            result["server_at_end"] = proc_threads_files(server.pid)
         result["server_hwm_mb"] = server.memory().get("VmHWM", result.get("server_hwm_mb"))
         if found := gc_seconds(var, server.pid, result.get("voting_window_epoch")):
             result["gc_while_voting"] = found
@@ -82,6 +109,9 @@ def run_child(mode: str, args, extra: list[str] = (), phones: int | None = None)
     ]
     if phones or args.phones:
         command += ["--phones", str(phones or args.phones)]
+    if mode in (DOORS, DOORS_SCALEOUT):
+        command += ["--in-flight", str(args.in_flight)]
+        command += ["--phones-per-address", str(args.phones_per_address)]
     child = subprocess.Popen([*command, *extra], cwd=ROOT)
     try:
         child.wait(timeout=DEADLINES[mode] + 2 * RECOVERY_TIMEOUT + 300)

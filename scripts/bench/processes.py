@@ -65,6 +65,23 @@ def proc_status(pid: int) -> dict[str, float]:
     return found
 
 
+def proc_threads_files(pid: int) -> dict[str, int]:
+    """Threads and open file descriptors of a process (sockets, database files and
+    connections): what a server keeps after a crowd of requests."""
+    found = {}
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Threads:"):
+                found["threads"] = int(line.split()[1])
+        targets = []
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        found["open_files"] = len(targets)
+        found["open_sockets"] = sum(t.startswith("socket:") for t in targets)
+    return found
+
+
 def proc_cpu_seconds(pid: int) -> float:
     with contextlib.suppress(OSError, IndexError, ValueError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -10,7 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .clients import CONNECT_CONCURRENCY
-from .config import DEADLINES, MODES, REPORT_RENDER_MS, RESULTS, ROOT, SCALEOUT
+from .config import (
+    DEADLINES,
+    DOORS,
+    DOORS_SCALEOUT,
+    MODES,
+    REPORT_RENDER_MS,
+    RESULTS,
+    ROOT,
+    SCALEOUT,
+)
 from .processes import PINNED
 
 TARGETS = {
@@ -21,7 +30,39 @@ TARGETS = {
     "connections_rss_mb": 300,
     "scaleout_lost": 0,
     "scaleout_ratio_2_vs_1": 1.7,
+    "doors_first_page_cpu_ms": 3.0,
+    "doors_returning_page_cpu_ms": 3.0,
+    "doors_all_connected_s": 10.0,
+    "doors_first_page_p95_ms": 1000.0,
+    "doors_scaleout_ratio_2_vs_1": 1.6,
+    "doors_scaleout_cpu_per_page_2_vs_1": 1.15,
 }
+
+
+def at_most(name: str, value, **more) -> dict:
+    target = TARGETS[name]
+    return {"target": target, "value": value, **more, "met": value is not None and value <= target}
+
+
+def doors_verdicts(d: dict) -> dict:
+    head, arrival = d.get("headline") or {}, d.get("arrival") or {}
+    p95 = (arrival.get("first_page_ms") or {}).get("p95")
+    everyone = arrival.get("phones_connected") == d.get("phones_requested")
+    found = {
+        "doors_first_page_cpu_ms": at_most(
+            "doors_first_page_cpu_ms", head.get("server_cpu_ms_per_first_page")
+        ),
+        "doors_returning_page_cpu_ms": at_most(
+            "doors_returning_page_cpu_ms", head.get("server_cpu_ms_per_returning_page")
+        ),
+        "doors_all_connected_s": at_most(
+            "doors_all_connected_s", arrival.get("all_connected_seconds"), all_connected=everyone
+        ),
+        "doors_first_page_p95_ms": at_most("doors_first_page_p95_ms", p95),
+    }
+    if not everyone:
+        found["doors_first_page_p95_ms"]["met"] = False
+    return found
 
 
 def verdicts(results: dict) -> dict:
@@ -75,6 +116,28 @@ def verdicts(results: dict) -> dict:
             "value": ratio,
             "met": ratio is not None and ratio >= TARGETS["scaleout_ratio_2_vs_1"] and lost == 0,
         }
+    if d := results.get(DOORS):
+        found.update(doors_verdicts(d))
+    if ds := results.get(DOORS_SCALEOUT):
+        ratio = ds.get("ratio_2_vs_1_pages_per_second")
+        complete = not ds.get("error") and all(
+            (m.get("arrival") or {}).get("phones_connected") == m.get("phones_requested")
+            for m in ds.get("measurements") or []
+        )
+        found["doors_scaleout_ratio_2_vs_1"] = {
+            "target": TARGETS["doors_scaleout_ratio_2_vs_1"],
+            "value": ratio,
+            "all_connected": complete,
+            "met": complete
+            and ratio is not None
+            and ratio >= TARGETS["doors_scaleout_ratio_2_vs_1"],
+        }
+        found["doors_scaleout_cpu_per_page_2_vs_1"] = at_most(
+            "doors_scaleout_cpu_per_page_2_vs_1",
+            ds.get("cpu_per_page_ratio_2_vs_1"),
+            all_connected=complete,
+        )
+        found["doors_scaleout_cpu_per_page_2_vs_1"]["met"] &= complete
     return found
 
 
@@ -123,11 +186,16 @@ def meta(modes: tuple[str, ...] = MODES) -> dict:
             "scripts/services.sh, alternated in one run; fresh database and "
             "flushed Redis per measurement; phones dealt to workers client-side (no nginx)"
             if modes == (SCALEOUT,)
+            else "scripts/serve.py with 1 and then 2 daphne workers behind nginx (which serves "
+            "/static/ itself), on PostgreSQL and Redis from scripts/services.sh; fresh database "
+            "and flushed Redis per measurement; nothing pinned"
+            if modes == (DOORS_SCALEOUT,)
             else "one daphne, SQLite (WAL), in-memory channel layer; fresh database per mode"
         ),
         "cpu_pinning": "server CPU 0, client CPU 1 (taskset)" if PINNED else "none",
         "notes": [
-            "attendees bulk-created and cookies signed in the bench process (no page loads)",
+            "attendees bulk-created and cookies signed in the bench process (no page loads), "
+            "except in doors and doors-scaleout, where each phone joins through the page",
             "vote opened with voting.services.poll_open before phones connect",
             "ack = the phone frame with '✓ Your vote' (committed); latency from send to ack",
             "each vote carries a fresh idempotency key, as live.js sends it",
@@ -200,11 +268,48 @@ def scaleout_summary(so: dict) -> list[str]:
     return lines
 
 
+def doors_line(label: str, r: dict) -> list[str]:
+    if r.get("error") and not r.get("arrival"):
+        return [f"{label:12} ERROR {r['error']}"]
+    a, h, back = r.get("arrival") or {}, r.get("headline") or {}, r.get("returning") or {}
+    first, join = a.get("first_page_ms") or {}, a.get("join_ms") or {}
+    static, again = a.get("static_ms") or {}, back.get("page_ms") or {}
+    rss = r.get("server_rss_mb_end") or "+".join(
+        str(w.get("rss_mb_end")) for w in r.get("workers") or []
+    )
+    lines = [
+        f"{label:12} {a.get('phones_connected')}/{r.get('phones_requested')} phones connected,"
+        f" all within {a.get('all_connected_seconds')} s ({a.get('in_flight_limit')} in flight,"
+        f" {a.get('joins_refused_429')} joins refused with 429); {a.get('pages_per_second')}"
+        f" pages/s; first page p50/p95/p99 {first.get('p50')}/{first.get('p95')}/"
+        f"{first.get('p99')} ms; join p50/p95 {join.get('p50')}/{join.get('p95')} ms; static"
+        f" p50/p95 {static.get('p50')}/{static.get('p95')} ms; returning page p50/p95/p99"
+        f" {again.get('p50')}/{again.get('p95')}/{again.get('p99')} ms",
+        f"{'':12} server CPU per first page {h.get('server_cpu_ms_per_first_page')} ms, join"
+        f" {h.get('server_cpu_ms_per_join')} ms, static file"
+        f" {h.get('server_cpu_ms_per_static_file')} ms, returning page"
+        f" {h.get('server_cpu_ms_per_returning_page')} ms (after the arrival"
+        f" {h.get('server_cpu_ms_per_returning_page_after_arrival')} ms), socket connect"
+        f" {h.get('server_cpu_ms_per_socket_connect')} ms; whole arrival"
+        f" {h.get('server_cpu_ms_per_phone_arrival')} ms a phone; RSS after"
+        f" {rss} MB",
+    ]
+    if a.get("phones_failed"):
+        lines.append(f"{'':12} failed: {a['phones_failed']}, e.g. {a.get('failure_example')}")
+    if r.get("error"):
+        lines.append(f"{'':12} ERROR {r['error']}")
+    log = r.get("server_log") or {}
+    if log.get("tracebacks"):
+        end = (log.get("first_traceback_end") or "").strip().splitlines()[-1:] or [""]
+        lines.append(f"{'':12} server log: {log['tracebacks']} traceback(s) {end[0][:200]}")
+    return lines
+
+
 def summary(results: dict, targets: dict) -> str:
     lines = []
     for mode in MODES:
         r = results.get(mode)
-        if not r:
+        if not r or mode == DOORS:
             continue
         if r.get("error"):
             lines.append(f"{mode:12} ERROR {r['error']}")
@@ -238,6 +343,20 @@ def summary(results: dict, targets: dict) -> str:
         log = r.get("server_log") or {}
         if log.get("tracebacks"):
             lines.append(f"{'':12} server log: {log['tracebacks']} traceback(s)")
+    if d := results.get(DOORS):
+        lines += doors_line(DOORS, d)
+    if ds := results.get(DOORS_SCALEOUT):
+        for m in ds.get("measurements") or []:
+            n = m.get("worker_processes")
+            lines += doors_line(f"doors {n}w", m)
+        lines.append(
+            f"{'':2}doors through nginx, 2 vs 1 workers: pages/s"
+            f" {ds.get('ratio_2_vs_1_pages_per_second')}, CPU per first page"
+            f" {ds.get('cpu_per_page_ratio_2_vs_1')}, CPU per phone arriving"
+            f" {ds.get('cpu_per_phone_arrival_ratio_2_vs_1')}"
+        )
+        if ds.get("error"):
+            lines.append(f"{DOORS_SCALEOUT} ERROR {ds['error']}")
     if so := results.get(SCALEOUT):
         lines += scaleout_summary(so)
     for name, v in targets.items():

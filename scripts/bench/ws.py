@@ -189,14 +189,18 @@ class Socket:
             raise StopAsyncIteration from None
 
 
-async def connect(url: str, *, headers: list[tuple[str, str]], timeout: float) -> Socket:
-    """Open a WebSocket to ws://host:port/path; raises Closed (or OSError) on failure."""
+async def connect(
+    url: str, *, headers: list[tuple[str, str]], timeout: float, source: str | None = None
+) -> Socket:
+    """Open a WebSocket to ws://host:port/path; raises Closed (or OSError) on failure.
+    source: the local address to connect from (a phone of its own on loopback)."""
     parts = urlsplit(url)
     loop = asyncio.get_running_loop()
     async with asyncio.timeout(timeout):
         transport, protocol = await loop.create_connection(
-            _Protocol, parts.hostname, parts.port or 80
-        )
+            _Protocol, parts.hostname, parts.port or 80,
+            local_addr=(source, 0) if source else None,
+        )  # fmt: skip
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [
             f"GET {parts.path or '/'} HTTP/1.1",

@@ -170,3 +170,44 @@ def test_compare_command_with_several_runs_a_side(tmp_path, capsys):
     assert lines[0].startswith("before: median of 2: ")
     table = {line.split()[0]: line.split()[1:] for line in lines[5:-2]}
     assert table["burst.ack_ms.p95"] == ["42.0", "51.0", "1.21", "lower", "WORSE"]
+
+
+def test_compare_judges_the_doors_figures():
+    doors = {
+        "calibration": {
+            "first_page": {"requests": 200, "server_cpu_ms_each": 11.9, "errors": 0},
+        },
+        "arrival": {
+            "pages_per_second": 45.9,
+            "all_connected_seconds": 7.6,
+            "phones_failed": 0,
+            "joins_refused_429": 0,
+            "first_page_ms": {"count": 200, "p95": 4298.5},
+            "statuses": {"first page 200": 200},
+        },
+    }
+    scaleout = {
+        "ratio_2_vs_1_pages_per_second": 1.67,
+        "cpu_per_page_ratio_2_vs_1": 1.12,
+        "pages_per_second": {"1 worker": 45.3, "2 workers": 75.8},
+    }
+    document = {"doors": doors, "doors-scaleout": scaleout}
+
+    rows = by_figure(document, document)
+
+    assert {name: row.better for name, row in rows.items()} == {
+        "doors.calibration.first_page.requests": "not judged",
+        "doors.calibration.first_page.server_cpu_ms_each": "lower",
+        "doors.calibration.first_page.errors": "lower",
+        "doors.arrival.pages_per_second": "higher",
+        "doors.arrival.all_connected_seconds": "lower",
+        "doors.arrival.phones_failed": "lower",
+        "doors.arrival.joins_refused_429": "lower",
+        "doors.arrival.first_page_ms.count": "not judged",
+        "doors.arrival.first_page_ms.p95": "lower",
+        "doors.arrival.statuses.first page 200": "not judged",
+        "doors-scaleout.ratio_2_vs_1_pages_per_second": "higher",
+        "doors-scaleout.cpu_per_page_ratio_2_vs_1": "lower",
+        "doors-scaleout.pages_per_second.1 worker": "higher",
+        "doors-scaleout.pages_per_second.2 workers": "higher",
+    }
