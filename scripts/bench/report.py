@@ -30,6 +30,7 @@ TARGETS = {
     "connections_rss_mb": 300,
     "scaleout_lost": 0,
     "scaleout_ratio_2_vs_1": 1.7,
+    "scaleout_cpu_per_ballot_2_vs_1": 1.15,
     "doors_first_page_cpu_ms": 3.0,
     "doors_returning_page_cpu_ms": 3.0,
     "doors_all_connected_s": 10.0,
@@ -116,6 +117,10 @@ def verdicts(results: dict) -> dict:
             "value": ratio,
             "met": ratio is not None and ratio >= TARGETS["scaleout_ratio_2_vs_1"] and lost == 0,
         }
+        found["scaleout_cpu_per_ballot_2_vs_1"] = at_most(
+            "scaleout_cpu_per_ballot_2_vs_1", so.get("workers_cpu_per_ballot_2_vs_1"), lost=lost
+        )
+        found["scaleout_cpu_per_ballot_2_vs_1"]["met"] &= lost == 0
     if d := results.get(DOORS):
         found.update(doors_verdicts(d))
     if ds := results.get(DOORS_SCALEOUT):
@@ -260,6 +265,10 @@ def scaleout_summary(so: dict) -> list[str]:
         f" (per round {so.get('ratio_2_vs_1_per_round')}, of median rates"
         f" {so.get('ratio_of_median_rates')}); CPU ceiling if a ballot cost what it costs"
         f" one worker: {so.get('ratio_ceiling_from_1_worker_cpu')}"
+    )
+    lines.append(
+        f"{'':2}workers' CPU per ballot, 2 vs 1: {so.get('workers_cpu_per_ballot_2_vs_1')}"
+        f" (ms a ballot: {so.get('cpu_ms_per_ballot')})"
     )
     if so.get("excluded_from_ratio"):
         lines.append(f"{'':2}not in the ratio: {so['excluded_from_ratio']}")

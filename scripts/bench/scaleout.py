@@ -258,6 +258,30 @@ def scaleout_figures(out: dict, measurements: list[dict]) -> None:
     ]
     out["ratio_ceiling_from_1_worker_cpu"] = round(median(ceilings), 2) if ceilings else None
     out["ballots_lost"] = sum(m.get("ballots_lost") or 0 for m in measurements)
+    # Efficiency, which a 2-core machine shared with the client and PostgreSQL can show where
+    # the ratio cannot: CPU per acknowledged ballot, of the workers together and of each
+    # service, with 1 worker and with 2 (medians over the measurements that count).
+    per_ballot: dict[str, dict[str, list[float]]] = {"1 worker": {}, "2 workers": {}}
+    for i, m in enumerate(measurements):
+        acked, share = m.get("ballots_acked"), m.get("cpu_share_voting") or {}
+        wall = (
+            (m.get("server_cpu_seconds_voting") or 0) / share["workers"]
+            if share.get("workers")
+            else None
+        )
+        if i in excluded or not acked or not wall:
+            continue
+        key = "1 worker" if m["worker_processes"] == 1 else "2 workers"
+        for part in ("workers", "postgres", "redis", "client"):
+            if share.get(part) is not None:
+                ms_each = share[part] * wall * 1000 / acked
+                per_ballot[key].setdefault(part, []).append(round(ms_each, 3))
+    out["cpu_ms_per_ballot"] = per_ballot
+    one_each = median(per_ballot["1 worker"].get("workers", []))
+    two_each = median(per_ballot["2 workers"].get("workers", []))
+    out["workers_cpu_per_ballot_2_vs_1"] = (
+        round(two_each / one_each, 2) if one_each and two_each else None
+    )
     pushes: dict[str, list] = {"1 worker": [], "2 workers": []}
     for m in measurements:
         if push := m.get("state_push"):
