@@ -52,7 +52,7 @@ BY_NAME = {
             # doors: failures, refusals, and CPU per request with 2 workers against 1
             "phones_failed", "failed", "errors", "joins_refused_429", "phones_that_retried_join",
             "cpu_per_page_ratio_2_vs_1", "cpu_per_phone_arrival_ratio_2_vs_1",
-            "workers_cpu_per_ballot_2_vs_1",
+            "workers_cpu_per_ballot_2_vs_1", "cpu_per_first_page_calibration_ratio_2_vs_1",
         ),
         LOWER,
     ),

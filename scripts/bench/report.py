@@ -360,8 +360,10 @@ def summary(results: dict, targets: dict) -> str:
             lines += doors_line(f"doors {n}w", m)
         lines.append(
             f"{'':2}doors through nginx, 2 vs 1 workers: pages/s"
-            f" {ds.get('ratio_2_vs_1_pages_per_second')}, CPU per first page"
-            f" {ds.get('cpu_per_page_ratio_2_vs_1')}, CPU per phone arriving"
+            f" {ds.get('ratio_2_vs_1_pages_per_second')}, CPU per page (every phone's"
+            f" returning page) {ds.get('cpu_per_page_ratio_2_vs_1')}, per first page"
+            f" (calibration) {ds.get('cpu_per_first_page_calibration_ratio_2_vs_1')},"
+            f" CPU per phone arriving"
             f" {ds.get('cpu_per_phone_arrival_ratio_2_vs_1')}"
         )
         if ds.get("error"):
