@@ -32,11 +32,12 @@ CARD_VERSION_RE = re.compile(r'<section id="phone-live"[^>]*data-version="(\d+)"
 class Phone:
     __slots__ = (
         "acked_at", "attendee_id", "cookie", "error", "poll", "port", "refusal", "scheduled",
-        "sent_at", "theme", "themes", "version", "ws",
+        "sent_at", "source", "theme", "themes", "version", "ws",
     )  # fmt: skip
 
-    def __init__(self, attendee_id: int, cookie: str, port: int):
-        self.attendee_id, self.cookie, self.port = attendee_id, cookie, port
+    def __init__(self, attendee_id: int, cookie: str, port: int, source: str | None = None):
+        """source: the loopback address the phone connects from (None: the default one)."""
+        self.attendee_id, self.cookie, self.port, self.source = attendee_id, cookie, port, source
         self.ws = self.poll = self.theme = self.sent_at = self.acked_at = None
         self.refusal = self.error = self.scheduled = self.version = None
         self.themes: list[str] = []
@@ -61,7 +62,9 @@ async def phone_connect(phone: Phone, gate: asyncio.Semaphore) -> None:
     url = f"ws://127.0.0.1:{phone.port}/ws/j/{JOIN_CODE}/"
     async with gate:
         try:
-            phone.ws = await ws_connect(url, port=phone.port, cookie=phone.cookie)
+            phone.ws = await ws_connect(
+                url, port=phone.port, cookie=phone.cookie, source=phone.source
+            )
             first = await asyncio.wait_for(phone.ws.recv(), CONNECT_TIMEOUT)
         except Exception as error:  # counted and reported, never raised
             phone.error = f"connect: {type(error).__name__}: {error}"[:200]

@@ -46,7 +46,9 @@ async def redis_restart_recovery(servers: list[Server], phones: list[Phone], res
         url = f"ws://127.0.0.1:{phone.port}/ws/j/{JOIN_CODE}/"
         while True:
             try:
-                phone.ws = await ws_connect(url, port=phone.port, cookie=phone.cookie)
+                phone.ws = await ws_connect(
+                    url, port=phone.port, cookie=phone.cookie, source=phone.source
+                )
                 version = CARD_VERSION_RE.search(
                     await asyncio.wait_for(phone.ws.recv(), CONNECT_TIMEOUT)
                 )
@@ -131,6 +133,7 @@ async def worker_kill_recovery(servers: list[Server], phones: list[Phone], poll_
                         ws = await ws_connect(
                             f"ws://127.0.0.1:{port}/ws/j/{JOIN_CODE}/",
                             port=port, cookie=phone.cookie, timeout=HANDSHAKE_TIMEOUT,
+                            source=phone.source,
                         )  # fmt: skip
                         card = await ws.recv()
                 except (OSError, Closed, TimeoutError):

@@ -17,6 +17,7 @@ from pathlib import Path
 from .app import app_fingerprint, prepare
 from .clients import Phone
 from .config import DEFAULT_PHONES, RECOVERY_TIMEOUT, ROOT, SCALEOUT
+from .doors import source_address
 from .gctrace import gc_seconds, gc_trace_env
 from .modes import run_child
 from .phases import run_within_deadline, vote_run
@@ -85,7 +86,10 @@ def run_scaleout(
             server.start()
         result["app_code"] = app_fingerprint()  # the code the workers have just imported
         phones_ = [
-            Phone(a, c, servers[i % workers].port) for i, (a, c) in enumerate(info["cookies"])
+            # Each phone from a loopback address of its own, as a hall's phones are: one
+            # address would meet the per-address ballot limit (WORKSHOP_VOTES_PER_ADDRESS).
+            Phone(a, c, servers[i % workers].port, source_address(i, network=3))
+            for i, (a, c) in enumerate(info["cookies"])
         ]
         pg_pid = pid_from(services / "pg" / "data" / "postmaster.pid")
         redis_pid = pid_from(services / "redis" / "redis.pid")
