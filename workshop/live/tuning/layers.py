@@ -30,6 +30,7 @@ embedded layer does.
 
 import asyncio
 import collections
+import contextlib
 import copy
 import time
 
@@ -86,10 +87,10 @@ class InMemoryChannelLayer(BaseInMemoryChannelLayer):
         self._clean_expired()
         message = plain(message)
         for channel in list(self.groups.get(group, ())):
-            try:
+            # A full channel's copy is dropped, as Channels does: every push carries the
+            # whole state, so the next one makes it good.
+            with contextlib.suppress(ChannelFull):
                 self._put(channel, message)
-            except ChannelFull:
-                pass  # dropped, as Channels does: every push carries the whole state
 
     def _clean_expired(self):
         now = time.monotonic()
