@@ -67,4 +67,3 @@ async def test_sockets_work_and_a_handshake_request_is_kept_only_without_the_pat
     alive = int(answers[-1].rsplit(" ", 1)[1])
     # daphne as it is keeps each open socket's handshake request; patched, none is kept.
     assert alive == (0 if patched else SOCKETS)
-
