@@ -172,6 +172,7 @@ TUNE_EAGER_WRITES = env_bool("WORKSHOP_EAGER_WRITES", True)
 TUNE_AUTOBAHN_LOG = env_bool("WORKSHOP_TUNE_AUTOBAHN_LOG", True)
 TUNE_LAYERS = env_bool("WORKSHOP_TUNE_LAYERS", True)
 TUNE_GC = env_bool("WORKSHOP_TUNE_GC", True)
+TUNE_SOCKET_MEMORY = env_bool("WORKSHOP_TUNE_SOCKET_MEMORY", True)
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # channels-redis has two layers: "core" (a list per channel, group sends fanned out by Redis)
 # and "pubsub" (Redis PUBLISH; each worker fans out to its own sockets, through

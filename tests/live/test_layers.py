@@ -2,6 +2,7 @@
 (against a real Redis, in make test's PostgreSQL + Redis stage)."""
 
 import asyncio
+import time
 
 import pytest
 from django.conf import settings
@@ -32,6 +33,49 @@ async def test_a_single_send_is_plain_too():
     channel = await layer.new_channel()
     await layer.send(channel, {"type": "push", "html": mark_safe("<p>a</p>")})
     assert type((await layer.receive(channel))["html"]) is str
+
+
+async def test_a_group_send_skips_a_full_member_and_reaches_the_others():
+    layer = InMemoryChannelLayer(capacity=2)
+    full, free = await layer.new_channel(), await layer.new_channel()
+    for channel in (full, free):
+        await layer.group_add("room", channel)
+    for n in range(2):
+        await layer.send(full, {"type": "push", "n": n})
+
+    await layer.group_send("room", {"type": "push", "n": 9})
+
+    assert [(await layer.receive(full))["n"] for _ in range(2)] == [0, 1]
+    assert (await layer.receive(free))["n"] == 9
+    assert layer.channels == {}  # an emptied channel's queue is dropped
+
+
+async def test_a_waiting_member_receives_a_group_send():
+    layer = InMemoryChannelLayer()
+    channel = await layer.new_channel()
+    await layer.group_add("room", channel)
+    waiting = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+
+    await layer.group_send("room", {"type": "push", "n": 1})
+
+    assert (await asyncio.wait_for(waiting, 1))["n"] == 1
+
+
+async def test_an_expired_message_is_swept_and_ends_its_channels_memberships():
+    layer = InMemoryChannelLayer(expiry=60)
+    stale, fresh = await layer.new_channel(), await layer.new_channel()
+    for channel in (stale, fresh):
+        await layer.group_add("room", channel)
+    await layer.send(stale, {"type": "push"})
+    _, message = layer.channels[stale].get_nowait()
+    layer.channels[stale].put_nowait((time.time() - 1, message))  # as if sent 61 s ago
+    layer._last_sweep = 0.0
+
+    layer._clean_expired()
+
+    assert stale not in layer.channels
+    assert list(layer.groups["room"]) == [fresh]
 
 
 def test_plain_keeps_everything_else_as_it_is():

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SHOW_INSTALLED = """
 import django; django.setup()
 from workshop.asgi import application
-from workshop.live.tuning import autobahn_log, gc as tuned_gc, transport
-print(transport.installed(), autobahn_log.installed(), tuned_gc.installed())
+from workshop.live.tuning import autobahn_log, gc as tuned_gc, socket_memory, transport
+print(transport.installed(), autobahn_log.installed(), tuned_gc.installed(),
+      socket_memory.installed())
 """
 
 
@@ -40,7 +41,7 @@ def _installed(**env) -> list[str]:
 
 
 def test_building_the_application_installs_the_process_wide_patches(tmp_path):
-    assert _installed(WORKSHOP_VAR_DIR=str(tmp_path)) == ["True", "True", "True"]
+    assert _installed(WORKSHOP_VAR_DIR=str(tmp_path)) == ["True", "True", "True", "True"]
 
 
 def test_each_process_wide_patch_stays_out_when_switched_off(tmp_path):
@@ -48,8 +49,9 @@ def test_each_process_wide_patch_stays_out_when_switched_off(tmp_path):
         "WORKSHOP_EAGER_WRITES": "0",
         "WORKSHOP_TUNE_AUTOBAHN_LOG": "0",
         "WORKSHOP_TUNE_GC": "0",
+        "WORKSHOP_TUNE_SOCKET_MEMORY": "0",
     }
-    assert _installed(WORKSHOP_VAR_DIR=str(tmp_path), **off) == ["False", "False", "False"]
+    assert _installed(WORKSHOP_VAR_DIR=str(tmp_path), **off) == ["False"] * 4
 
 
 async def test_consumers_work_on_channels_own_loop_with_the_message_loop_switched_off(

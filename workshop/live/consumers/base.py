@@ -60,6 +60,32 @@ TOO_MANY_FRAMES_MESSAGE = (
 SERVER_ERROR_MESSAGE = "Something went wrong on the server; nothing was changed. Please try again."
 
 
+# Workshop id -> a Workshop row a socket of this process read: the text the next sockets share.
+_workshop_text: dict[int, Workshop] = {}
+
+
+def share_text(workshop: Workshop) -> None:
+    """Give `workshop` the same string objects as the row read before it, where the text is
+    unchanged. Each socket keeps the workshop it read (its own instance, its own caches), but
+    its text (the description and the pre-reading, about 1.5 KB) is then held once for all
+    the sockets of a workshop, not once per socket (docs/performance.md, "Memory per
+    socket"). A row whose text changed becomes the one the next sockets share."""
+    known = _workshop_text.get(workshop.pk)
+    if known is None:
+        _workshop_text[workshop.pk] = workshop
+        return
+    mine, theirs = vars(workshop), vars(known)
+    changed = False
+    for name, value in mine.items():
+        if type(value) is str:
+            if theirs.get(name) == value:
+                mine[name] = theirs[name]
+            else:
+                changed = True
+    if changed:
+        _workshop_text[workshop.pk] = workshop
+
+
 class FrameBucket:
     """A token bucket: take() says whether one more frame is allowed now."""
 
@@ -124,6 +150,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.workshop: Workshop | None = await database_sync_to_async(workshop_by_code)(
             self.scope["url_route"]["kwargs"]["code"]
         )
+        if self.workshop is not None:
+            share_text(self.workshop)
         if self.workshop is None or not await self.authorise():
             await self.close()
             return

@@ -25,6 +25,8 @@ from workshop.live.groups import Surface
 from workshop.live.phone_state import phone_state
 from workshop.render import mine_mark, my_held_html, my_pending, text_box, upvote_form
 
+NONE: frozenset[int] = frozenset()
+
 
 class PhoneConsumer(LiveConsumer):
     surface = Surface.PHONE
@@ -46,7 +48,11 @@ class PhoneConsumer(LiveConsumer):
         )
         self.version, self.variants = state.version, state.variants
         self.poll_id, self.choice = state.poll_id, state.choice
-        self.panel, self.mine, self.upvoted = state.panel, state.mine, state.upvoted
+        self.panel = state.panel
+        # Most phones never ask or upvote: an empty set costs 216 bytes a socket, the shared
+        # empty frozenset nothing (docs/performance.md, "Memory per socket").
+        self.mine = frozenset(state.mine) if state.mine else NONE
+        self.upvoted = frozenset(state.upvoted) if state.upvoted else NONE
         self.panel_version = self.panel["version"] if self.panel else 0
         # Whether this phone may have views waiting for approval: its #my-held is then read
         # and sent with each board push, until none are left.
@@ -116,7 +122,7 @@ class PhoneConsumer(LiveConsumer):
         except ValidationError as error:
             return await self.refuse(" ".join(error.messages))
         if outcome.action == QUESTION_ASK:
-            self.mine.add(outcome.question.pk)
+            self.mine |= {outcome.question.pk}
             await self.tell(outcome.message)
             await self.send(text_data=text_box("q"))
         elif outcome.action == BOARD_POST:
@@ -130,7 +136,10 @@ class PhoneConsumer(LiveConsumer):
                 await self.send(text_data=held_html)
         else:
             pressed = outcome.action == QUESTION_UPVOTE
-            (self.upvoted.add if pressed else self.upvoted.discard)(outcome.question_id)
+            if pressed:
+                self.upvoted |= {outcome.question_id}
+            else:
+                self.upvoted -= {outcome.question_id}
             form_html = upvote_form(
                 code=self.workshop.join_code, question_id=outcome.question_id,
                 votes=outcome.votes, pressed=pressed,

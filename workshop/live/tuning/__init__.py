@@ -15,6 +15,9 @@ text                                                          pformat at each co
                                                               hltype/hlval at each frame
 layers.py: lean layers        WORKSHOP_TUNE_LAYERS            channels' InMemoryChannelLayer,
                                                               channels-redis' pub/sub layer
+socket_memory.py: less        WORKSHOP_TUNE_SOCKET_MEMORY     daphne's input queue per
+memory per socket                                             connection, and the handshake
+                                                              request it keeps
 gc.py: garbage collection     WORKSHOP_TUNE_GC                CPython's gc thresholds
 ============================  ==============================  ===============================
 
@@ -25,13 +28,14 @@ code (and to re-measure with `make bench`).
 
 from django.conf import settings
 
-from workshop.live.tuning import autobahn_log, gc, transport
+from workshop.live.tuning import autobahn_log, gc, socket_memory, transport
 
 PATCHED = {
     "channels": "4.3.2",
     "channels-redis": "4.3.0",
     "twisted": "26.10.0",
     "autobahn": "26.10.2",
+    "daphne": "4.2.3",
 }
 
 
@@ -43,5 +47,7 @@ def install() -> None:
         transport.install()
     if settings.TUNE_AUTOBAHN_LOG:
         autobahn_log.install()
+    if settings.TUNE_SOCKET_MEMORY:
+        socket_memory.install()
     if settings.TUNE_GC:
         gc.install()

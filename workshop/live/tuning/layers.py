@@ -12,6 +12,13 @@
   270 MB to about 460 MB over the first two pushes; docs/performance.md). The message is
   made plain once per send, before Channels copies it. What consumers receive is the same
   text; they send it as it is and never put it into a template.
+- Channels keeps an asyncio.Queue per channel, 3.3 KB even when empty, and every socket's
+  channel has one while its consumer waits on it. Here a channel's queue is a LeanQueue
+  (workshop/live/tuning/queues.py, about 70 bytes empty), with the same capacity.
+- Channels' group_send creates a task for every member, each of which deep-copies the message
+  into the member's queue: 10,000 tasks at once for a push to 10,000 phones, on top of the
+  copies (docs/performance.md, "Memory"). Here the copies go into the queues directly, in the
+  same order, with no task.
 
 The pub/sub Redis layer (WORKSHOP_REDIS_LAYER=pubsub) has the same fault another way: a
 worker gets a group message from Redis once and queues the same bytes for each of its
@@ -21,32 +28,87 @@ below unpacks those bytes once and hands each member a copy whose strings are sh
 embedded layer does.
 """
 
+import asyncio
 import collections
+import contextlib
 import copy
 import time
 
+from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer as BaseInMemoryChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer as BaseRedisPubSubChannelLayer
 
+from workshop.live.tuning.queues import LeanQueue
+
 
 class InMemoryChannelLayer(BaseInMemoryChannelLayer):
+    """Channels' InMemoryChannelLayer (4.3.2) with the changes above; send, receive,
+    group_send and the expiry sweep are Channels' own otherwise (self.channels maps a channel
+    to its queue of (expiry time, message), self.groups a group to {channel: joined at})."""
+
     sweep_every = 1.0  # seconds
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._last_sweep = 0.0
 
+    def _queue(self, channel: str) -> LeanQueue:
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = LeanQueue(maxsize=self.get_capacity(channel))
+        return queue
+
+    def _put(self, channel: str, message: dict) -> None:
+        self.require_valid_channel_name(channel)
+        assert "__asgi_channel__" not in message
+        try:
+            self._queue(channel).put_nowait((time.time() + self.expiry, copy.deepcopy(message)))
+        except asyncio.QueueFull:
+            raise ChannelFull(channel) from None
+
     async def send(self, channel, message):
-        await super().send(channel, plain(message))
+        assert isinstance(message, dict), "message is not a dict"
+        self._put(channel, plain(message))
+
+    async def receive(self, channel):
+        self.require_valid_channel_name(channel)
+        self._clean_expired()
+        queue = self._queue(channel)
+        try:
+            _, message = await queue.get()
+        finally:
+            if queue.empty() and self.channels.get(channel) is queue:
+                del self.channels[channel]
+        return message
 
     async def group_send(self, group, message):
-        await super().group_send(group, plain(message))
+        assert isinstance(message, dict), "Message is not a dict"
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        message = plain(message)
+        for channel in list(self.groups.get(group, ())):
+            # A full channel's copy is dropped, as Channels does: every push carries the
+            # whole state, so the next one makes it good.
+            with contextlib.suppress(ChannelFull):
+                self._put(channel, message)
 
     def _clean_expired(self):
         now = time.monotonic()
-        if now - self._last_sweep >= self.sweep_every:
-            self._last_sweep = now
-            super()._clean_expired()
+        if now - self._last_sweep < self.sweep_every:
+            return
+        self._last_sweep = now
+        wall = time.time()
+        for channel, queue in list(self.channels.items()):
+            while not queue.empty() and queue.first()[0] < wall:
+                queue.get_nowait()
+                self._remove_from_groups(channel)  # an expired message ends membership
+                if queue.empty():
+                    self.channels.pop(channel, None)
+        joined_before = int(wall) - self.group_expiry
+        for members in self.groups.values():
+            for channel, joined in list(members.items()):
+                if joined and joined < joined_before:
+                    members.pop(channel, None)
 
 
 def plain(value):
