@@ -2,13 +2,13 @@
 
 Django's own handler gives every request a thread of its own (a ThreadSensitiveContext with
 no executor) and a second thread to join it afterwards. The database connection is kept per
-thread, so each page also opened a new connection (SQLite: its PRAGMAs and functions;
-PostgreSQL: a new backend) and dropped it with the thread. That was about a third of a
-phone page's server CPU (docs/performance.md, "Doors open").
+thread, so under that handler each page also opens a new connection (SQLite: its PRAGMAs
+and functions; PostgreSQL: a new backend) and leaves it behind with the thread: about a
+third of a phone page's server CPU (docs/performance.md, "Doors open").
 
 Here each request runs on one of WORKSHOP_REQUEST_THREADS threads that live as long as the
 process, so its connection is reused as CONN_MAX_AGE intends. One request at a time per
-thread, as before; when every thread is busy a request waits for the first one free (in
+thread, as with Django's; when every thread is busy a request waits for the first one free (in
 arrival order). The sockets' database work does not use these threads (workshop.live has its
 own).
 
