@@ -20,7 +20,7 @@ from .app import app_fingerprint, prepare
 from .config import DEADLINES, DEFAULT_PHONES, DOORS_SCALEOUT, PY, ROOT
 from .doors import doors_run, headline
 from .modes import run_child
-from .postgres import pg_admin
+from .postgres import drop_database, pg_admin
 from .processes import (
     busy_neighbours,
     child_pids,
@@ -31,7 +31,7 @@ from .processes import (
     proc_threads_files,
     tree_cpu_seconds,
 )
-from .services import SERVICES_TIMEOUT, services_env, services_versions
+from .services import services_env, services_versions, throwaway_services
 from serve import listening, worker_pid
 
 START_TIMEOUT = 60.0
@@ -162,12 +162,7 @@ def run_doors_scaleout(
                 "first_traceback_end": text[first:].split("\n\n")[0][-600:] if first >= 0 else "",
             }
         if database:
-            with contextlib.suppress(Exception):
-                from django.db import connections
-
-                connections.close_all()
-            with contextlib.suppress(Exception):
-                pg_admin(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            drop_database(server_url, database)
         if os.environ.get("BENCH_KEEP_VAR"):
             print(f"kept {var}", file=sys.stderr)
         else:
@@ -178,9 +173,6 @@ def run_doors_scaleout(
 def doors_scaleout_all(args) -> dict:
     """Start Redis and PostgreSQL, then 1 worker and 2 workers behind nginx, each in a
     process of its own; compare their pages a second and their CPU per page."""
-    services = Path(tempfile.mkdtemp(prefix="wl-bench-services-"))
-    services.chmod(0o755)  # PostgreSQL runs as its own account when this runs as root
-    script = str(ROOT / "scripts" / "services.sh")
     out: dict = {
         "mode": DOORS_SCALEOUT,
         "phones_per_measurement": args.phones or DEFAULT_PHONES[DOORS_SCALEOUT],
@@ -191,25 +183,14 @@ def doors_scaleout_all(args) -> dict:
     }
     measurements: list[dict] = []
     try:
-        started = subprocess.run(
-            ["bash", script, "start", str(services)],
-            cwd=ROOT, capture_output=True, text=True, timeout=SERVICES_TIMEOUT,
-        )  # fmt: skip
-        if started.returncode:
-            raise RuntimeError(f"services.sh start failed: {started.stderr.strip()[-500:]}")
-        out["services"] = services_versions(services)
-        for n in (1, 2):
-            print(f"==> doors-scaleout: {n} worker(s) ...", file=sys.stderr, flush=True)
-            extra = ["--services", str(services), "--workers", str(n)]
-            measurements.append(run_child(DOORS_SCALEOUT, args, extra))
+        with throwaway_services() as services:
+            out["services"] = services_versions(services)
+            for n in (1, 2):
+                print(f"==> doors-scaleout: {n} worker(s) ...", file=sys.stderr, flush=True)
+                extra = ["--services", str(services), "--workers", str(n)]
+                measurements.append(run_child(DOORS_SCALEOUT, args, extra))
     except Exception as error:
         out["error"] = f"{type(error).__name__}: {error}"[:2000]
-    finally:
-        subprocess.run(
-            ["bash", script, "stop", str(services)], cwd=ROOT, capture_output=True,
-            timeout=SERVICES_TIMEOUT,
-        )  # fmt: skip
-        shutil.rmtree(services, ignore_errors=True)
     out["measurements"] = measurements
     out.update(doors_scaleout_figures(measurements))
     return out

@@ -1,6 +1,7 @@
 """PostgreSQL for the scale-out mode: creating and dropping the measurement's database, and
 a probe of where a burst waits (lock waits, open transactions, ballots per commit)."""
 
+import contextlib
 import threading
 
 
@@ -9,6 +10,16 @@ def pg_admin(server: str, sql: str) -> None:
 
     with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=10) as conn:
         conn.execute(sql)
+
+
+def drop_database(server: str, database: str) -> None:
+    """A measurement's database, gone (this process's connections to it closed first)."""
+    with contextlib.suppress(Exception):
+        from django.db import connections
+
+        connections.close_all()
+    with contextlib.suppress(Exception):
+        pg_admin(server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 class PgProbe:

@@ -2,12 +2,10 @@
 measurement in a process of its own on a fresh database and a flushed Redis; then the ratio
 of their ballots/s and what it rests on (which measurements count, the CPU ceiling)."""
 
-import contextlib
 import os
 import re
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,12 +14,12 @@ from pathlib import Path
 
 from .app import app_fingerprint, prepare
 from .clients import Phone
-from .config import DEFAULT_PHONES, RECOVERY_TIMEOUT, ROOT, SCALEOUT
+from .config import DEFAULT_PHONES, RECOVERY_TIMEOUT, SCALEOUT
 from .doors import source_address
 from .gctrace import gc_seconds, gc_trace_env
 from .modes import run_child
 from .phases import run_within_deadline, vote_run
-from .postgres import PgProbe, pg_admin
+from .postgres import PgProbe, drop_database, pg_admin
 from .processes import (
     PINNED,
     Server,
@@ -33,7 +31,7 @@ from .processes import (
     proc_cpu_seconds,
     tree_cpu_seconds,
 )
-from .services import SERVICES_TIMEOUT, services_env, services_restart_redis, services_versions
+from .services import services_env, services_restart_redis, services_versions, throwaway_services
 from .stats import median
 
 OTHER_CPU_LIMIT = 0.25  # cores used by other processes while voting: above, not in the ratio
@@ -148,12 +146,7 @@ def run_scaleout(
             ],
         }
         if database:
-            with contextlib.suppress(Exception):
-                from django.db import connections
-
-                connections.close_all()
-            with contextlib.suppress(Exception):
-                pg_admin(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            drop_database(server_url, database)
         if os.environ.get("BENCH_KEEP_VAR"):
             print(f"kept {var}", file=sys.stderr)
         else:
@@ -165,9 +158,6 @@ def scaleout_all(args) -> dict:
     """Start Redis and PostgreSQL, then alternate 1 and 2 workers (each measurement in its own
     process, on its own database), optionally the embedded default too; compare as ratios."""
     plan = [1, 2] * args.rounds
-    services = Path(tempfile.mkdtemp(prefix="wl-bench-services-"))
-    services.chmod(0o755)  # PostgreSQL runs as its own account when this runs as root
-    script = str(ROOT / "scripts" / "services.sh")
     voters = args.voters or args.phones or DEFAULT_PHONES[SCALEOUT]
     out: dict = {
         "mode": SCALEOUT,
@@ -180,34 +170,25 @@ def scaleout_all(args) -> dict:
     }
     measurements: list[dict] = []
     try:
-        started = subprocess.run(
-            ["bash", script, "start", str(services)],
-            cwd=ROOT, capture_output=True, text=True, timeout=SERVICES_TIMEOUT,
-        )  # fmt: skip
-        if started.returncode:
-            raise RuntimeError(f"services.sh start failed: {started.stderr.strip()[-500:]}")
-        out["services"] = services_versions(services)
-        extra = ["--services", str(services), "--pin", args.pin]
-        if args.redis_restart:
-            extra.append("--redis-restart")
-        if args.kill_worker:
-            extra.append("--kill-worker")
-        if args.voters:
-            extra += ["--voters", str(args.voters)]
-        for i, n in enumerate(plan, 1):
-            print(f"==> scaleout: {n} worker(s), {i}/{len(plan)} ...", file=sys.stderr, flush=True)
-            measurements.append(run_child(SCALEOUT, args, [*extra, "--workers", str(n)]))
-        if args.with_embedded:
-            print("==> scaleout: the embedded default (burst) ...", file=sys.stderr, flush=True)
-            out["embedded"] = run_child("burst", args, phones=voters)
+        with throwaway_services() as services:
+            out["services"] = services_versions(services)
+            extra = ["--services", str(services), "--pin", args.pin]
+            if args.redis_restart:
+                extra.append("--redis-restart")
+            if args.kill_worker:
+                extra.append("--kill-worker")
+            if args.voters:
+                extra += ["--voters", str(args.voters)]
+            for i, n in enumerate(plan, 1):
+                print(
+                    f"==> scaleout: {n} worker(s), {i}/{len(plan)} ...", file=sys.stderr, flush=True
+                )
+                measurements.append(run_child(SCALEOUT, args, [*extra, "--workers", str(n)]))
+            if args.with_embedded:
+                print("==> scaleout: the embedded default (burst) ...", file=sys.stderr, flush=True)
+                out["embedded"] = run_child("burst", args, phones=voters)
     except Exception as error:
         out["error"] = f"{type(error).__name__}: {error}"[:2000]
-    finally:
-        subprocess.run(
-            ["bash", script, "stop", str(services)], cwd=ROOT, capture_output=True,
-            timeout=SERVICES_TIMEOUT,
-        )  # fmt: skip
-        shutil.rmtree(services, ignore_errors=True)
     out["measurements"] = measurements
     scaleout_figures(out, measurements)
     return out

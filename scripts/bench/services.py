@@ -1,13 +1,39 @@
 """The throwaway Redis and PostgreSQL that scripts/services.sh starts in a directory: their
-URLs, a Redis restart, their versions."""
+start and stop, URLs, a Redis restart, their versions."""
 
 import contextlib
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .config import ROOT
 
 SERVICES_TIMEOUT = 120.0
+SCRIPT = str(ROOT / "scripts" / "services.sh")
+
+
+@contextlib.contextmanager
+def throwaway_services() -> Iterator[Path]:
+    """Redis and PostgreSQL started in a fresh directory (yielded), stopped and removed after,
+    whatever happens in between."""
+    services = Path(tempfile.mkdtemp(prefix="wl-bench-services-"))
+    services.chmod(0o755)  # PostgreSQL runs as its own account when this runs as root
+    try:
+        started = subprocess.run(
+            ["bash", SCRIPT, "start", str(services)],
+            cwd=ROOT, capture_output=True, text=True, timeout=SERVICES_TIMEOUT,
+        )  # fmt: skip
+        if started.returncode:
+            raise RuntimeError(f"services.sh start failed: {started.stderr.strip()[-500:]}")
+        yield services
+    finally:
+        subprocess.run(
+            ["bash", SCRIPT, "stop", str(services)], cwd=ROOT, capture_output=True,
+            timeout=SERVICES_TIMEOUT,
+        )  # fmt: skip
+        shutil.rmtree(services, ignore_errors=True)
 
 
 def services_env(directory: Path) -> dict[str, str]:
@@ -22,7 +48,7 @@ def services_env(directory: Path) -> dict[str, str]:
 
 def services_restart_redis(services: Path) -> None:
     subprocess.run(
-        ["bash", str(ROOT / "scripts" / "services.sh"), "restart-redis", str(services)],
+        ["bash", SCRIPT, "restart-redis", str(services)],
         check=True, capture_output=True, timeout=SERVICES_TIMEOUT,
     )  # fmt: skip
 
